@@ -1,0 +1,155 @@
+"""Writing audit events onto their hash chain, and verifying the chains."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import g, has_request_context, request
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.blueprints.audit.models import AuditChainHead, AuditEvent, PlatformAuditEvent
+from app.common.models import utcnow
+from app.extensions import db
+
+GENESIS_HASH = "0" * 64
+PLATFORM_CHAIN = "platform"
+
+
+def chain_key(tenant_id: int | None) -> str:
+    return PLATFORM_CHAIN if tenant_id is None else f"tenant:{tenant_id}"
+
+
+def _canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _iso(moment: datetime) -> str:
+    # Normalise to UTC: PostgreSQL returns timestamptz in the session's time zone.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(*, tenant_id: int | None, seq: int, occurred_at: datetime, action: str,
+               actor_user_id: int | None, actor_username: str | None, target_type: str | None,
+               target_id: str | None, before, after, request_id: str | None, ip: str | None,
+               prev_hash: str) -> str:
+    payload = _canonical([
+        tenant_id, seq, _iso(occurred_at), action, actor_user_id, actor_username,
+        target_type, target_id, before, after, request_id, ip, prev_hash,
+    ])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _hash_of(row, tenant_id: int | None) -> str:
+    return event_hash(
+        tenant_id=tenant_id, seq=row.seq, occurred_at=row.occurred_at, action=row.action,
+        actor_user_id=row.actor_user_id, actor_username=row.actor_username,
+        target_type=row.target_type, target_id=row.target_id, before=row.before, after=row.after,
+        request_id=row.request_id, ip=row.ip, prev_hash=row.prev_hash,
+    )
+
+
+def _lock_head(chain: str) -> AuditChainHead:
+    """Lock the chain head for this transaction: appends to one chain are serialised."""
+    db.session.execute(
+        insert(AuditChainHead).values(chain=chain, last_seq=0, last_hash=GENESIS_HASH)
+        .on_conflict_do_nothing(index_elements=["chain"])
+    )
+    return db.session.execute(
+        select(AuditChainHead).where(AuditChainHead.chain == chain).with_for_update()
+    ).scalar_one()
+
+
+def record(action: str, *, tenant_id: int | None, actor=None, target_type: str | None = None,
+           target_id=None, before: dict | None = None, after: dict | None = None,
+           actor_username: str | None = None):
+    """Append one event to its tenant's chain (or the platform chain) in the current transaction."""
+    head = _lock_head(chain_key(tenant_id))
+    # JSON round trip: what is hashed must be exactly what JSONB gives back.
+    before = json.loads(_canonical(before)) if before is not None else None
+    after = json.loads(_canonical(after)) if after is not None else None
+    fields = dict(
+        seq=head.last_seq + 1,
+        occurred_at=utcnow(),
+        action=action,
+        actor_user_id=getattr(actor, "id", None),
+        actor_username=getattr(actor, "username", None) or actor_username,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        before=before,
+        after=after,
+        request_id=g.get("request_id") if has_request_context() else None,
+        ip=request.remote_addr if has_request_context() else None,
+        prev_hash=head.last_hash,
+    )
+    digest = event_hash(tenant_id=tenant_id, **fields)
+    if tenant_id is None:
+        event = PlatformAuditEvent(**fields, hash=digest)
+    else:
+        event = AuditEvent(tenant_id=tenant_id, **fields, hash=digest)
+    db.session.add(event)
+    head.last_seq = fields["seq"]
+    head.last_hash = digest
+    return event
+
+
+@dataclass
+class ChainReport:
+    chain: str
+    events: int
+    problems: list[str]
+
+    @property
+    def is_intact(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(tenant_id: int | None) -> ChainReport:
+    """Walk one chain: every hash recomputes, links to its predecessor, and no seq is missing."""
+    chain = chain_key(tenant_id)
+    model = PlatformAuditEvent if tenant_id is None else AuditEvent
+    query = select(model).order_by(model.seq)
+    if tenant_id is not None:
+        query = query.where(AuditEvent.tenant_id == tenant_id)
+    problems: list[str] = []
+    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+    for row in db.session.execute(query.execution_options(yield_per=1000)).scalars():
+        count += 1
+        if row.seq != expected_seq:
+            problems.append(f"seq {expected_seq}..{row.seq - 1} missing (deleted rows)")
+        if row.prev_hash != prev_hash:
+            problems.append(f"seq {row.seq}: does not link to its predecessor")
+        if _hash_of(row, tenant_id) != row.hash:
+            problems.append(f"seq {row.seq}: content changed (hash mismatch)")
+        expected_seq, prev_hash = row.seq + 1, row.hash
+    head = db.session.get(AuditChainHead, chain)
+    if head is not None and head.last_seq != expected_seq - 1:
+        problems.append(f"head is at seq {head.last_seq} but the chain ends at {expected_seq - 1} "
+                        "(newest rows deleted)")
+    if head is not None and head.last_seq == expected_seq - 1 and head.last_hash != prev_hash:
+        problems.append(f"seq {head.last_seq}: differs from the hash the head recorded")
+    return ChainReport(chain=chain, events=count, problems=problems)
+
+
+def list_events(*, tenant_id: int, pagination, action: str | None = None,
+                actor_user_id: int | None = None, target_type: str | None = None,
+                target_id: str | None = None, since=None, until=None) -> list[AuditEvent]:
+    from app.common.listing import paginate
+
+    statement = select(AuditEvent).where(AuditEvent.tenant_id == tenant_id)
+    if action:
+        statement = statement.where(AuditEvent.action.startswith(action, autoescape=True)
+                                    if action.endswith(".") else AuditEvent.action == action)
+    if actor_user_id is not None:
+        statement = statement.where(AuditEvent.actor_user_id == actor_user_id)
+    if target_type:
+        statement = statement.where(AuditEvent.target_type == target_type)
+    if target_id:
+        statement = statement.where(AuditEvent.target_id == target_id)
+    if since is not None:
+        statement = statement.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        statement = statement.where(AuditEvent.occurred_at < until)
+    return paginate(statement.order_by(AuditEvent.seq.desc()), pagination)

@@ -1,0 +1,39 @@
+"""Password hashing with argon2id (argon2-cffi's defaults follow RFC 9106)."""
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from app.errors import Unprocessable
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash("liandong-dummy-password")
+
+MIN_LENGTH = 8
+MAX_LENGTH = 128
+
+
+def hash_password(password: str) -> str:
+    check_strength(password)
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def check_strength(password: str) -> None:
+    if not (MIN_LENGTH <= len(password) <= MAX_LENGTH):
+        raise Unprocessable("weak_password", f"A password has {MIN_LENGTH} to {MAX_LENGTH} characters.",
+                            errors={"password": [f"Length must be {MIN_LENGTH}-{MAX_LENGTH}."]})
+    if password.isdigit() or password.isalpha():
+        raise Unprocessable("weak_password", "A password mixes letters with digits or symbols.",
+                            errors={"password": ["Mix letters with digits or symbols."]})

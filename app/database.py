@@ -1,0 +1,126 @@
+"""Database wiring: the app role, per-transaction tenant settings, the ORM tenant filter.
+
+- Every pooled connection runs `SET ROLE <DB_APP_ROLE>` when it opens, so the
+  running app acts as the role that owns nothing and has no BYPASSRLS, even when
+  DATABASE_URL names a superuser (as on CI). Migrations use their own engine
+  without this hook (migrations/env.py).
+- Every transaction begins with `set_config(..., true)` for the scope's settings,
+  which the RLS policies read (design.md section 4).
+- Every ORM SELECT/UPDATE/DELETE gets `tenant_id IN (scope)` on tenant tables.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from flask import has_app_context
+from psycopg import sql
+from sqlalchemy import event, or_, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from app.extensions import db
+from app.tenants.context import TenantScope, current_scope
+
+_SET_SCOPE_SQL = text(
+    "SELECT set_config('app.tenant_ids', :tenant_ids, true), "
+    "set_config('app.user_id', :user_id, true), "
+    "set_config('app.login_username', :login_username, true), "
+    "set_config('app.platform', :platform, true)"
+)
+
+
+def _gucs_params(scope: TenantScope) -> dict[str, str]:
+    return {key.split(".", 1)[1]: value for key, value in scope.gucs().items()}
+
+
+def install_app_role(engine: Engine, role: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _set_role(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        dbapi_connection.commit()
+
+
+@event.listens_for(Session, "after_begin")
+def _scope_new_transaction(session: Session, _transaction, connection) -> None:
+    connection.execute(_SET_SCOPE_SQL, _gucs_params(current_scope()))
+
+
+def apply_scope_to_session() -> None:
+    """Re-send the scope to a transaction already open on the request's session."""
+    if not has_app_context():
+        return
+    session = db.session()
+    if session.in_transaction():
+        # One bind: session.connection() is the connection of the open transaction.
+        session.connection().execute(_SET_SCOPE_SQL, _gucs_params(current_scope()))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _filter_by_tenant(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return  # the parent statement already carried the criteria (propagated)
+    from app.tenants.models import TenantOwned
+    from app.blueprints.users.models import User
+
+    scope = current_scope()
+    tenant_ids = tuple(sorted(scope.tenant_ids))
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantOwned,
+            lambda cls: cls.tenant_id.in_(tenant_ids),
+            include_aliases=True,
+        ),
+        with_loader_criteria(User, _user_criteria(User, scope), include_aliases=True),
+    )
+
+
+def _user_criteria(User, scope: TenantScope):
+    """Mirror of the RLS policy on `users` (see the migration creating it)."""
+    if scope.is_platform:
+        return User.id.is_not(None)
+    clauses = [User.tenant_id.in_(tuple(scope.tenant_ids))]
+    if scope.user_id is not None:
+        clauses.append(User.id == scope.user_id)
+    if scope.login_username:
+        clauses.append(User.username == scope.login_username)
+    return or_(*clauses)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_foreign_tenant_rows(session: Session, _context, _instances) -> None:
+    from app.errors import NotFound
+    from app.tenants.models import TenantOwned
+
+    allowed = current_scope().tenant_ids
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, TenantOwned) and obj.tenant_id not in allowed:
+            raise NotFound("tenant_not_found", "The tenant does not exist.")
+
+
+class UnitOfWork:
+    """One transaction; callbacks registered with `after_commit` run only if it commits."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._after_commit: list[tuple[Callable, tuple, dict]] = []
+
+    def after_commit(self, fn: Callable, *args, **kwargs) -> None:
+        self._after_commit.append((fn, args, kwargs))
+
+
+@contextmanager
+def unit_of_work() -> Iterator[UnitOfWork]:
+    session = db.session()
+    uow = UnitOfWork(session)
+    try:
+        yield uow
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    for fn, args, kwargs in uow._after_commit:
+        fn(*args, **kwargs)

@@ -1,0 +1,105 @@
+"""All configuration, read once from the environment.
+
+Every knob the product has lives here, so operators have one place to look.
+`docs/configuration.md` lists the same names with their meaning.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Use psycopg 3 whatever scheme the operator wrote."""
+    for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _persistent_secret(var_dir: Path, name: str) -> str:
+    """A development secret that survives restarts, so tokens stay valid across `make run`."""
+    path = var_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    var_dir: Path
+    database_url: str | None
+    redis_url: str | None
+    db_app_role: str
+    secret_key: str
+    jwt_secret_key: str
+    access_token_minutes: int
+    refresh_token_days: int
+    login_rate_limit: str
+    lockout_threshold: int
+    lockout_minutes: int
+    idempotency_ttl_hours: int
+    log_level: str
+    log_json: bool
+    port: int
+    sweep_seconds: int
+    default_time_zone: str = "Asia/Shanghai"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ.get("LIANDONG_ENV", "development")
+        var_dir = Path(os.environ.get("VAR_DIR", PROJECT_ROOT / "var")).resolve()
+        secret_key = os.environ.get("SECRET_KEY") or ""
+        jwt_secret = os.environ.get("JWT_SECRET_KEY") or ""
+        if env == "production" and (not secret_key or not jwt_secret):
+            raise RuntimeError("SECRET_KEY and JWT_SECRET_KEY must be set in production")
+        if not secret_key:
+            secret_key = _persistent_secret(var_dir, "secret_key")
+        if not jwt_secret:
+            jwt_secret = _persistent_secret(var_dir, "jwt_secret_key")
+        return cls(
+            env=env,
+            var_dir=var_dir,
+            database_url=os.environ.get("DATABASE_URL") or None,
+            redis_url=os.environ.get("REDIS_URL") or None,
+            db_app_role=os.environ.get("DB_APP_ROLE", "liandong_app"),
+            secret_key=secret_key,
+            jwt_secret_key=jwt_secret,
+            access_token_minutes=_int("ACCESS_TOKEN_MINUTES", 15),
+            refresh_token_days=_int("REFRESH_TOKEN_DAYS", 14),
+            login_rate_limit=os.environ.get("LOGIN_RATE_LIMIT", "20 per minute"),
+            lockout_threshold=_int("LOCKOUT_THRESHOLD", 5),
+            lockout_minutes=_int("LOCKOUT_MINUTES", 15),
+            idempotency_ttl_hours=_int("IDEMPOTENCY_TTL_HOURS", 24),
+            log_level=os.environ.get("LOG_LEVEL", "INFO"),
+            log_json=_bool("LOG_JSON", env != "development"),
+            port=_int("PORT", 8000),
+            sweep_seconds=_int("SWEEP_SECONDS", 15),
+            default_time_zone=os.environ.get("DEFAULT_TIME_ZONE", "Asia/Shanghai"),
+        )

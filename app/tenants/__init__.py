@@ -1,0 +1,1 @@
+"""Tenants: one district per tenant, and everything that keeps their data apart."""
