@@ -64,6 +64,8 @@ class Settings:
     log_json: bool
     port: int
     sweep_seconds: int
+    argon2_time_cost: int
+    argon2_memory_kib: int
     default_time_zone: str = "Asia/Shanghai"
     extra: dict = field(default_factory=dict)
 
@@ -101,5 +103,8 @@ class Settings:
             log_json=_bool("LOG_JSON", env != "development"),
             port=_int("PORT", 8000),
             sweep_seconds=_int("SWEEP_SECONDS", 15),
+            # RFC 9106's second recommended option: t=3, m=64 MiB.
+            argon2_time_cost=_int("ARGON2_TIME_COST", 3),
+            argon2_memory_kib=_int("ARGON2_MEMORY_KIB", 65536),
             default_time_zone=os.environ.get("DEFAULT_TIME_ZONE", "Asia/Shanghai"),
         )

@@ -1,0 +1,1 @@
+"""The background worker process: RQ queues, the scheduler and the periodic sweeps."""

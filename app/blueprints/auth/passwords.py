@@ -10,6 +10,15 @@ _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both paths cost the same time.
 _DUMMY_HASH = _hasher.hash("liandong-dummy-password")
 
+
+def configure(*, time_cost: int, memory_kib: int) -> None:
+    """Set the argon2id cost (settings ARGON2_TIME_COST / ARGON2_MEMORY_KIB)."""
+    global _hasher, _DUMMY_HASH
+    if (_hasher.time_cost, _hasher.memory_cost) == (time_cost, memory_kib):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    _DUMMY_HASH = _hasher.hash("liandong-dummy-password")
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 

@@ -52,8 +52,8 @@ class User(Timestamps, db.Model):
 
     tenant = relationship("Tenant", lazy="joined", viewonly=True)
     unit = relationship("Unit", lazy="joined", viewonly=True,
-                        primaryjoin="and_(User.tenant_id == foreign(Unit.tenant_id), "
-                                    "User.unit_id == foreign(Unit.id))")
+                        primaryjoin="and_(foreign(User.tenant_id) == Unit.tenant_id, "
+                                    "foreign(User.unit_id) == Unit.id)")
 
     def has_role(self, *roles: Role) -> bool:
         return any(role in self.roles for role in roles)

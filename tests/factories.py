@@ -1,0 +1,106 @@
+"""Factories for tenants and users, through the real services; and a login helper."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+PASSWORD = "Test-pass-1"
+_seq = itertools.count(1)
+
+
+@dataclass
+class TenantRef:
+    id: int
+    code: str
+    name: str
+    province_code: str
+
+
+@dataclass
+class UserRef:
+    id: int
+    username: str
+    password: str
+    roles: list[str]
+    tenant_code: str | None
+    unit_id: int | None
+
+
+class Factory:
+    def __init__(self, app):
+        self.app = app
+
+    def tenant(self, code: str = "620602", name: str = "凉州区", *, template: str | None = "liangzhou",
+               province_code: str | None = None) -> TenantRef:
+        from app.tenants import service
+        from app.tenants.context import tenant_scope
+
+        with self.app.app_context(), tenant_scope(is_platform=True):
+            tenant = service.create_tenant(code=code, name=name, template=template,
+                                           province_code=province_code)
+            return TenantRef(tenant.id, tenant.code, tenant.name, tenant.province_code)
+
+    def unit_id(self, tenant: TenantRef, short_name: str = "建设") -> int:
+        from app.blueprints.units.models import Unit
+        from app.extensions import db
+        from app.tenants.context import tenant_scope
+
+        with self.app.app_context(), tenant_scope([tenant.id]):
+            return db.session.execute(
+                select(Unit.id).where(Unit.short_name == short_name)).scalar_one()
+
+    def user(self, tenant: TenantRef | None, *roles: str, username: str | None = None,
+             password: str = PASSWORD, unit_id: int | None = None,
+             province_code: str | None = None) -> UserRef:
+        from app.blueprints.users import service
+        from app.common.roles import UNIT_ROLES
+        from app.extensions import db
+        from app.tenants.context import tenant_scope
+        from app.tenants.models import Tenant
+
+        roles = list(roles)
+        if unit_id is None and tenant is not None and set(roles) & {r.value for r in UNIT_ROLES}:
+            unit_id = self.unit_id(tenant)
+        username = username or f"{roles[0].replace('_', '-')}-{next(_seq)}"
+        with self.app.app_context(), tenant_scope([tenant.id] if tenant else [], is_platform=True):
+            tenant_row = db.session.get(Tenant, tenant.id) if tenant else None
+            user = service.create_user(tenant=tenant_row, actor=None, username=username,
+                                       display_name=username, password=password, roles=roles,
+                                       unit_id=unit_id, province_code=province_code)
+            return UserRef(user.id, user.username, password, user.roles,
+                           tenant.code if tenant else None, user.unit_id)
+
+
+def login(client, user: UserRef | str, password: str = PASSWORD) -> dict:
+    """Log in and return the token response."""
+    username = user if isinstance(user, str) else user.username
+    password = password if isinstance(user, str) else user.password
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def auth(client, user: UserRef) -> dict:
+    """Authorization header for a fresh login of this user."""
+    return {"Authorization": f"Bearer {login(client, user)['access_token']}"}
+
+
+def assert_error(response, status: int, error: str | None = None) -> dict:
+    """The uniform error body, with the expected status and machine code."""
+    body = response.get_json()
+    assert response.status_code == status, body
+    assert set(body) == {"code", "status", "message", "error", "errors"}, body
+    assert body["code"] == status
+    assert isinstance(body["message"], str) and body["message"]
+    if error is not None:
+        assert body["error"] == error, body
+    return body
+
+
+def client_from(app, address: str):
+    """A test client whose requests come from this remote address (rate limits are per address)."""
+    test_client = app.test_client()
+    test_client.environ_base["REMOTE_ADDR"] = address
+    return test_client
