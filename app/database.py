@@ -6,7 +6,8 @@
   without this hook (migrations/env.py).
 - Every transaction begins with `set_config(..., true)` for the scope's settings,
   which the RLS policies read (design.md section 4).
-- Every ORM SELECT/UPDATE/DELETE gets `tenant_id IN (scope)` on tenant tables.
+- Every ORM SELECT/UPDATE/DELETE gets `tenant_id = ANY(app_tenant_ids())` on tenant
+  tables, and the twin of the `users` policy on users.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from typing import Callable, Iterator
 
 from flask import has_app_context
 from psycopg import sql
-from sqlalchemy import event, or_, text
+from sqlalchemy import BigInteger, Boolean, String, any_, event, func, or_, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
@@ -52,7 +54,8 @@ def apply_scope_to_session() -> None:
     if not has_app_context():
         return
     session = db.session()
-    if session.in_transaction():
+    transaction = session.get_transaction()
+    if transaction is not None and transaction.is_active:
         # One bind: session.connection() is the connection of the open transaction.
         session.connection().execute(_SET_SCOPE_SQL, _gucs_params(current_scope()))
 
@@ -62,32 +65,31 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.is_column_load or state.is_relationship_load:
-        return  # the parent statement already carried the criteria (propagated)
-    from app.tenants.models import TenantOwned
+        return  # the parent statement's criteria propagate to these loads
     from app.blueprints.users.models import User
+    from app.tenants.models import TenantOwned
 
-    scope = current_scope()
-    tenant_ids = tuple(sorted(scope.tenant_ids))
+    # The criteria read the transaction's settings rather than capturing Python values, so
+    # criteria that propagate to lazy loads of an object never go stale when the scope changes.
     state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantOwned,
-            lambda cls: cls.tenant_id.in_(tenant_ids),
-            include_aliases=True,
-        ),
-        with_loader_criteria(User, _user_criteria(User, scope), include_aliases=True),
+        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == any_(_scope_tenant_ids()),
+                             include_aliases=True),
+        with_loader_criteria(User, _user_criteria(User), include_aliases=True),
     )
 
 
-def _user_criteria(User, scope: TenantScope):
-    """Mirror of the RLS policy on `users` (see the migration creating it)."""
-    if scope.is_platform:
-        return User.id.is_not(None)
-    clauses = [User.tenant_id.in_(tuple(scope.tenant_ids))]
-    if scope.user_id is not None:
-        clauses.append(User.id == scope.user_id)
-    if scope.login_username:
-        clauses.append(User.username == scope.login_username)
-    return or_(*clauses)
+def _scope_tenant_ids():
+    return func.app_tenant_ids(type_=ARRAY(BigInteger))
+
+
+def _user_criteria(User):
+    """The ORM twin of the RLS policy on `users` (migration 0001)."""
+    return or_(
+        User.tenant_id == any_(_scope_tenant_ids()),
+        User.id == func.app_user_id(type_=BigInteger),
+        User.username == func.app_login_username(type_=String),
+        func.app_is_platform(type_=Boolean),
+    )
 
 
 @event.listens_for(Session, "before_flush")

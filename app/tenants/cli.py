@@ -28,9 +28,9 @@ def create(code, name, province_code, time_zone, template):
         try:
             tenant = service.create_tenant(code=code, name=name, province_code=province_code,
                                            time_zone=time_zone, template=template)
+            click.echo(f"created tenant {tenant.code} {tenant.name} (id {tenant.id})")
         except DomainError as error:
             fail(error)
-    click.echo(f"created tenant {tenant.code} {tenant.name} (id {tenant.id})")
 
 
 @tenants_cli.command("list")

@@ -37,9 +37,9 @@ def create_tenant(*, code: str, name: str, actor=None, province_code: str | None
     _check_time_zone(time_zone)
     tenant = Tenant(code=code, name=name, province_code=province_code or province_of(code),
                     time_zone=time_zone, status=TenantStatus.ACTIVE.value, settings=settings or {})
-    db.session.add(tenant)
     try:
         with db.session.begin_nested():
+            db.session.add(tenant)
             db.session.flush()
     except IntegrityError:
         raise Conflict("tenant_exists", f"A tenant with code {code} exists.") from None

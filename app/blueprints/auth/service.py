@@ -129,6 +129,8 @@ def check_token(payload: dict) -> bool:
     family = db.session.get(TokenFamily, family_id)
     if family is None or family.user_id != user.id or family.is_revoked:
         return True
+    # Outside /t/<code>/ paths a user acts in their own tenant (the gate narrows further on tenant paths).
+    narrow(tenant_ids=frozenset({user.tenant_id}) if user.tenant_id else frozenset())
     g.token_user = user
     g.token_family = family
     return False

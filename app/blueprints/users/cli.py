@@ -33,6 +33,6 @@ def create(tenant_code, province_code, username, password, roles, unit_id, displ
             user = service.create_user(tenant=tenant, actor=None, username=username, password=password,
                                        roles=list(roles), unit_id=unit_id, phone=phone,
                                        display_name=display_name or username, province_code=province_code)
+            click.echo(f"created user {user.username} (id {user.id}) roles={','.join(user.roles)}")
     except DomainError as error:
         fail(error)
-    click.echo(f"created user {user.username} (id {user.id}) roles={','.join(user.roles)}")

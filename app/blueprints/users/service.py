@@ -64,9 +64,9 @@ def create_user(*, tenant: Tenant | None, actor: User | None, username: str, dis
         unit_id=unit_id, roles=roles, password_hash=hash_password(password), is_active=True,
         token_version=0, failed_login_count=0,
     )
-    db.session.add(user)
     try:
         with db.session.begin_nested():
+            db.session.add(user)
             db.session.flush()
     except IntegrityError:
         raise Conflict("username_taken", "That username is already in use.",
