@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
@@ -24,10 +25,12 @@ def configure_logging(level: str, as_json: bool) -> None:
     if as_json:
         handler.setFormatter(JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            datefmt="%Y-%m-%dT%H:%M:%S%z"))
     else:
         handler.setFormatter(logging.Formatter(
             "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    handler.formatter.converter = time.gmtime  # log times in UTC whatever the host's zone
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
