@@ -63,7 +63,7 @@ def configure(app: Flask, settings: Settings) -> None:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
-        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
+        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True, "showExtensions": True},
         API_SPEC_OPTIONS={
             "security": [{"bearerAuth": []}],
             "info": {"description": "Tenant data lives under `/api/v1/t/{tenant_code}/`. "

@@ -86,7 +86,9 @@ def test_openapi_document_declares_bearer_security_and_the_error_shape(client):
     assert spec["security"] == [{"bearerAuth": []}]
     assert set(spec["components"]["schemas"]["Error"]["properties"]) == {
         "code", "status", "message", "error", "errors"}
-    assert "/api/v1/t/{tenant_code}/users" in spec["paths"]
+    users = spec["paths"]["/api/v1/t/{tenant_code}/users"]
+    assert users["get"]["x-roles"] == ["tenant_admin"]
+    assert spec["paths"]["/api/v1/auth/login"]["post"]["security"] == []
 
 
 def test_swagger_ui_is_served_without_a_cdn(client):

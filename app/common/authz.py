@@ -31,6 +31,11 @@ def requires(*roles: Role):
     """Declare the roles allowed to call a view method. The gate enforces it."""
     def decorate(fn):
         setattr(fn, _ROLES_ATTR, frozenset(roles))
+        # flask-smorest merges `_apidoc["manual_doc"]` into the operation: clients see `x-roles`.
+        manual_doc = getattr(fn, "_apidoc", None)
+        if manual_doc is None:
+            manual_doc = fn._apidoc = {}
+        manual_doc.setdefault("manual_doc", {})["x-roles"] = sorted(role.value for role in roles)
         return fn
     return decorate
 

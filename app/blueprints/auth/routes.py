@@ -25,6 +25,7 @@ class Login(MethodView):
     decorators = [limiter.limit(_login_limit)]
 
     @public
+    @blp.doc(security=[])
     @blp.arguments(LoginIn)
     @blp.response(200, TokensOut)
     @blp.alt_response(401, description="Wrong username or password (`invalid_credentials`)")
