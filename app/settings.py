@@ -56,6 +56,7 @@ class Settings:
     jwt_secret_key: str
     access_token_minutes: int
     refresh_token_days: int
+    refresh_retry_grace_seconds: int
     login_rate_limit: str
     lockout_threshold: int
     lockout_minutes: int
@@ -95,6 +96,7 @@ class Settings:
             jwt_secret_key=jwt_secret,
             access_token_minutes=_int("ACCESS_TOKEN_MINUTES", 15),
             refresh_token_days=_int("REFRESH_TOKEN_DAYS", 14),
+            refresh_retry_grace_seconds=_int("REFRESH_RETRY_GRACE_SECONDS", 30),
             login_rate_limit=os.environ.get("LOGIN_RATE_LIMIT", "20 per minute"),
             lockout_threshold=_int("LOCKOUT_THRESHOLD", 5),
             lockout_minutes=_int("LOCKOUT_MINUTES", 15),

@@ -122,7 +122,8 @@ def test_refresh_reuse_revokes_the_whole_family(client, factory, sql):
     tenant = factory.tenant()
     desk = factory.user(tenant, "dispatcher")
     first = login(client, desk)
-    second = client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"])).get_json()
+    middle = client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"])).get_json()
+    second = client.post("/api/v1/auth/refresh", headers=bearer(middle["refresh_token"])).get_json()
 
     replay = client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))
 
@@ -134,14 +135,41 @@ def test_refresh_reuse_revokes_the_whole_family(client, factory, sql):
     assert sql("SELECT count(*) FROM audit_events WHERE action = 'auth.refresh_reused'")[0][0] == 1
 
 
+def test_a_retried_refresh_within_the_grace_period_is_not_a_replay(client, factory):
+    """A phone whose refresh answer was lost on a bad network retries with the same token."""
+    tenant = factory.tenant()
+    desk = factory.user(tenant, "dispatcher")
+    first = login(client, desk)
+    client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))  # answer lost
+
+    retry = client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))
+
+    assert retry.status_code == 200
+    assert client.get("/api/v1/auth/me", headers=bearer(retry.get_json()["access_token"])).status_code == 200
+
+
+def test_the_same_retry_after_the_grace_period_is_a_replay(client, factory, sql):
+    tenant = factory.tenant()
+    desk = factory.user(tenant, "dispatcher")
+    first = login(client, desk)
+    client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))
+    sql("UPDATE token_families SET rotated_at = rotated_at - interval '31 seconds' WHERE user_id = :u", u=desk.id)
+
+    replay = client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))
+
+    assert_error(replay, 401, "refresh_token_reused")
+
+
 def test_refresh_reuse_leaves_other_logins_alone(client, factory):
     tenant = factory.tenant()
     desk = factory.user(tenant, "dispatcher")
     other_login = login(client, desk)
     first = login(client, desk)
-    client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))
+    middle = client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"])).get_json()
+    client.post("/api/v1/auth/refresh", headers=bearer(middle["refresh_token"]))
 
-    client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))
+    assert_error(client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"])), 401,
+                 "refresh_token_reused")
 
     assert client.get("/api/v1/auth/me", headers=bearer(other_login["access_token"])).status_code == 200
 

@@ -144,6 +144,7 @@ def upgrade():
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.BigInteger(), nullable=False),
     sa.Column('current_jti', sa.String(length=36), nullable=False),
+    sa.Column('previous_jti', sa.String(length=36), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('rotated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),

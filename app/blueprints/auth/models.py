@@ -1,7 +1,8 @@
 """Refresh-token families: the server-side truth that makes revocation durable.
 
 A login starts a family. Each refresh rotates the family's current token id; a
-refresh token that is not the current one is a replay, and revokes the family.
+refresh token that is not the current one is a replay, and revokes the family
+(except the one just rotated out, presented again within a few seconds: a retry).
 Access tokens name their family, so logging out (revoking the family) also ends
 them. All of it is in PostgreSQL, so a Redis restart forgets nothing.
 """
@@ -23,6 +24,9 @@ class TokenFamily(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     current_jti: Mapped[str] = mapped_column(String(36))
+    # The token rotated out last: a retry of a refresh whose answer was lost on a bad network
+    # presents it again within the grace period (REFRESH_RETRY_GRACE_SECONDS).
+    previous_jti: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -141,17 +141,25 @@ def refresh(*, user: User, payload: dict) -> dict:
     family = db.session.execute(
         select(TokenFamily).where(TokenFamily.id == uuid.UUID(payload["fam"])).with_for_update()
     ).scalar_one()
-    if payload["jti"] != family.current_jti:
+    if payload["jti"] != family.current_jti and not _is_retry(family, payload["jti"]):
         _revoke_family(family, reason="reuse")
         audit.record("auth.refresh_reused", tenant_id=user.tenant_id, actor=user,
                      after={"family": str(family.id)})
         db.session.commit()
         raise Unauthorized("refresh_token_reused",
                            "This refresh token was already used; all sessions from that login are ended.")
+    family.previous_jti = family.current_jti if payload["jti"] == family.current_jti else family.previous_jti
     family.rotated_at = utcnow()
     tokens = _issue(user, family)
     db.session.commit()
     return tokens
+
+
+def _is_retry(family: TokenFamily, jti: str) -> bool:
+    """The refresh token rotated out moments ago: the client never got our answer and retried."""
+    grace = timedelta(seconds=_settings().refresh_retry_grace_seconds)
+    return (jti == family.previous_jti and family.rotated_at is not None
+            and utcnow() - family.rotated_at <= grace)
 
 
 def _revoke_family(family: TokenFamily, *, reason: str) -> None:
