@@ -169,8 +169,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(ma.ValidationError, lambda exc: handle_domain_error(
         Unprocessable(errors=exc.normalized_messages())))
-    if not app.testing:
-        app.register_error_handler(Exception, handle_unexpected)
+    app.register_error_handler(Exception, handle_unexpected)
 
 
 class ErrorSchema(ma.Schema):

@@ -70,6 +70,8 @@ def get_tenant(code: str) -> Tenant:
 
 
 def update_tenant(*, tenant: Tenant, actor, changes: dict) -> Tenant:
+    # A platform admin acts outside every tenant; the change is written to this tenant's chain.
+    narrow(tenant_ids=frozenset({tenant.id}))
     before = snapshot(tenant)
     if "time_zone" in changes:
         _check_time_zone(changes["time_zone"])
