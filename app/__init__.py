@@ -113,6 +113,11 @@ def register_api(app: Flask) -> None:
     from app.extensions import api
     from app.tenants.routes import blp as tenants_blp, own as tenant_profile_blp
 
+    from app.common.fields import BoundedIntConverter
+    from app.common.input_guard import register_input_guard
+
+    app.url_map.converters["int"] = BoundedIntConverter
+    register_input_guard(app)
     register_gate(app)
     for blueprint in (auth_blp, tenants_blp, tenant_profile_blp, users_blp, audit_blp):
         api.register_blueprint(blueprint)

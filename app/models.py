@@ -1,5 +1,6 @@
 """Every mapped model, imported in one place for Alembic and the app factory."""
-from app.blueprints.audit.models import AuditChainHead, AuditEvent, PlatformAuditEvent  # noqa: F401
+from app.blueprints.audit.models import (AuditChainHead, AuditEvent, PlatformAuditEvent,  # noqa: F401
+                                         PlatformAuditHead)
 from app.blueprints.auth.models import TokenFamily  # noqa: F401
 from app.blueprints.units.models import Unit  # noqa: F401
 from app.blueprints.users.models import User  # noqa: F401

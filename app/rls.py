@@ -93,5 +93,15 @@ ALTER TABLE users FORCE ROW LEVEL SECURITY;
 CREATE POLICY user_visibility ON users
   USING (tenant_id = ANY (app_tenant_ids()) OR id = app_user_id()
          OR username = app_login_username() OR app_is_platform())
-  WITH CHECK (tenant_id = ANY (app_tenant_ids()) OR id = app_user_id() OR app_is_platform());
+  WITH CHECK (tenant_id = ANY (app_tenant_ids()) OR (tenant_id IS NULL AND id = app_user_id())
+              OR app_is_platform());
+"""
+
+# A login family is visible exactly when its user is (the subquery obeys the users policy).
+TOKEN_FAMILIES_RLS = """
+ALTER TABLE token_families ENABLE ROW LEVEL SECURITY;
+ALTER TABLE token_families FORCE ROW LEVEL SECURITY;
+CREATE POLICY via_user ON token_families
+  USING (EXISTS (SELECT 1 FROM users u WHERE u.id = token_families.user_id))
+  WITH CHECK (EXISTS (SELECT 1 FROM users u WHERE u.id = token_families.user_id));
 """

@@ -21,7 +21,8 @@ from tests.factories import client_from
 TEST_VAR = PROJECT_ROOT / "var" / "test"
 
 
-def _server_urls() -> tuple[str, str]:
+@pytest.fixture(scope="session")
+def server_urls(tmp_path_factory):
     database_url = os.environ.get("DATABASE_URL")
     redis_url = os.environ.get("REDIS_URL")
     if database_url and redis_url:
@@ -29,13 +30,10 @@ def _server_urls() -> tuple[str, str]:
     from app import embedded
 
     TEST_VAR.mkdir(parents=True, exist_ok=True)
+    # One PostgreSQL server for every test run (each run makes its own database), but a Redis
+    # of this run's own: runs flush Redis between tests and must not flush each other's.
     return (database_url or embedded.start_postgres(TEST_VAR),
-            redis_url or embedded.start_redis(TEST_VAR))
-
-
-@pytest.fixture(scope="session")
-def server_urls():
-    return _server_urls()
+            redis_url or embedded.start_redis(tmp_path_factory.mktemp("redis")))
 
 
 @pytest.fixture(scope="session")

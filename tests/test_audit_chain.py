@@ -70,7 +70,7 @@ def test_a_rewritten_chain_still_disagrees_with_its_head(app, client, factory, s
     """Recomputing every hash after an edit is not enough: the head remembers the last hash."""
     tenant = factory.tenant()
     login(client, factory.user(tenant, "dispatcher"))
-    sql("UPDATE audit_chain_heads SET last_hash = repeat('f', 64) WHERE chain = :c", c=f"tenant:{tenant.id}")
+    sql("UPDATE audit_chain_heads SET last_hash = repeat('f', 64) WHERE tenant_id = :t", t=tenant.id)
 
     result = verify(app, "--tenant", "620602")
 

@@ -17,7 +17,7 @@ from functools import wraps
 
 from flask import Response, current_app, g, make_response, request
 from flask_jwt_extended import current_user
-from sqlalchemy import (BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, delete, func,
+from sqlalchemy import (BigInteger, DateTime, ForeignKeyConstraint, Integer, LargeBinary, String, delete, func,
                         select, text, update)
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -33,9 +33,11 @@ _REPLAYED_HEADERS = ("Content-Type", "Location", "ETag", "X-Pagination")
 
 class IdempotencyKey(TenantOwned, db.Model):
     __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
+    )
 
-    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default="in_flight")

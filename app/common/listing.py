@@ -23,6 +23,8 @@ def paginate(statement: Select, pagination_parameters, *, tiebreak=None) -> list
         select(func.count()).select_from(statement.order_by(None).subquery())
     ).scalar_one()
     pagination_parameters.item_count = total
+    if pagination_parameters.first_item >= total:
+        return []  # past the last page; also keeps absurd page numbers away from OFFSET
     if tiebreak is not None:
         statement = statement.order_by(tiebreak)
     page = statement.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)

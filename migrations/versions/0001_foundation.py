@@ -15,17 +15,18 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-TENANT_TABLES = ("audit_events", "units", "idempotency_keys")
+TENANT_TABLES = ("audit_events", "audit_chain_heads", "units", "idempotency_keys")
 
 
 def upgrade():
     op.execute(rls.create_app_role_sql())
     op.execute(rls.SCOPE_FUNCTIONS)
-    op.create_table('audit_chain_heads',
-    sa.Column('chain', sa.String(length=32), nullable=False),
+    op.create_table('platform_audit_head',
+    sa.Column('id', sa.SmallInteger(), nullable=False),
     sa.Column('last_seq', sa.BigInteger(), nullable=False),
     sa.Column('last_hash', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('chain', name=op.f('pk_audit_chain_heads'))
+    sa.CheckConstraint('id = 1', name=op.f('ck_platform_audit_head_single_row')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_platform_audit_head'))
     )
     op.create_table('platform_audit_events',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -82,6 +83,13 @@ def upgrade():
     sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_audit_events')),
     sa.UniqueConstraint('tenant_id', 'seq', name=op.f('uq_audit_events_tenant_id_seq'))
     )
+    op.create_table('audit_chain_heads',
+    sa.Column('tenant_id', sa.BigInteger(), nullable=False),
+    sa.Column('last_seq', sa.BigInteger(), nullable=False),
+    sa.Column('last_hash', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_audit_chain_heads_tenant_id_tenants')),
+    sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_audit_chain_heads'))
+    )
     op.create_table('units',
     sa.Column('tenant_id', sa.BigInteger(), nullable=False),
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -121,6 +129,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['tenant_id', 'unit_id'], ['units.tenant_id', 'units.id'], name='fk_users_tenant_id_unit_id_units'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_users_tenant_id_tenants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
+    sa.UniqueConstraint('tenant_id', 'id', name=op.f('uq_users_tenant_id_id')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
     op.create_index(op.f('ix_users_tenant_id'), 'users', ['tenant_id'], unique=False)
@@ -136,7 +145,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_idempotency_keys_tenant_id_tenants')),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_idempotency_keys_user_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id', 'user_id'], ['users.tenant_id', 'users.id'], name=op.f('fk_idempotency_keys_tenant_id_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', 'user_id', 'key', name=op.f('pk_idempotency_keys'))
     )
     op.create_index(op.f('ix_idempotency_keys_expires_at'), 'idempotency_keys', ['expires_at'], unique=False)
@@ -159,6 +168,7 @@ def upgrade():
     for table in TENANT_TABLES:
         op.execute(rls.enable_tenant_rls_sql(table))
     op.execute(rls.USERS_RLS)
+    op.execute(rls.TOKEN_FAMILIES_RLS)
     op.execute(rls.grant_app_role_sql())
 
 
@@ -172,9 +182,10 @@ def downgrade():
     op.drop_index(op.f('ix_users_tenant_id'), table_name='users')
     op.drop_table('users')
     op.drop_table('units')
+    op.drop_table('audit_chain_heads')
     op.drop_table('audit_events')
     op.drop_index(op.f('ix_tenants_province_code'), table_name='tenants')
     op.drop_table('tenants')
     op.drop_table('platform_audit_events')
-    op.drop_table('audit_chain_heads')
+    op.drop_table('platform_audit_head')
     op.execute(rls.DROP_SCOPE_FUNCTIONS)

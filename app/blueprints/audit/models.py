@@ -1,14 +1,15 @@
 """Audit events: one hash chain per tenant, and one for platform events.
 
-Each event stores the hash of its predecessor; `audit_chain_heads` holds the last
-sequence number and hash of every chain, so deleting the newest rows shows too.
+Each event stores the hash of its predecessor; the chain heads (`audit_chain_heads` per
+tenant, `platform_audit_head`) hold the last sequence number and hash of every chain, so
+deleting the newest rows shows too.
 The app role may INSERT these rows but never UPDATE or DELETE them (migration).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, SmallInteger, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,10 +47,21 @@ class PlatformAuditEvent(AuditColumns, db.Model):
     __table_args__ = (UniqueConstraint("seq"),)
 
 
-class AuditChainHead(db.Model):
-    __tablename__ = "audit_chain_heads"
-
-    # "tenant:<id>" or "platform"
-    chain: Mapped[str] = mapped_column(String(32), primary_key=True)
+class HeadColumns:
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(TenantOwned, HeadColumns, db.Model):
+    """The newest event of one tenant's chain; locked while appending."""
+
+    __tablename__ = "audit_chain_heads"
+
+
+class PlatformAuditHead(HeadColumns, db.Model):
+    """The newest event of the platform chain: a single row."""
+
+    __tablename__ = "platform_audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from app.common.fields import QueryId
+
 
 class AuditEventOut(ma.Schema):
     seq = ma.fields.Integer()
@@ -23,7 +25,7 @@ class AuditEventOut(ma.Schema):
 class AuditListArgs(ma.Schema):
     action = ma.fields.String(validate=validate.Length(1, 64),
                               metadata={"description": "Exact action, or a prefix ending in '.', e.g. `auth.`"})
-    actor_user_id = ma.fields.Integer()
+    actor_user_id = QueryId()
     target_type = ma.fields.String(validate=validate.Length(1, 32))
     target_id = ma.fields.String(validate=validate.Length(1, 64))
     since = ma.fields.AwareDateTime()

@@ -10,7 +10,7 @@ from flask import g, has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from app.blueprints.audit.models import AuditChainHead, AuditEvent, PlatformAuditEvent
+from app.blueprints.audit.models import AuditChainHead, AuditEvent, PlatformAuditEvent, PlatformAuditHead
 from app.common.models import utcnow
 from app.extensions import db
 
@@ -51,22 +51,22 @@ def _hash_of(row, tenant_id: int | None) -> str:
     )
 
 
-def _lock_head(chain: str) -> AuditChainHead:
+def _lock_head(tenant_id: int | None):
     """Lock the chain head for this transaction: appends to one chain are serialised."""
-    db.session.execute(
-        insert(AuditChainHead).values(chain=chain, last_seq=0, last_hash=GENESIS_HASH)
-        .on_conflict_do_nothing(index_elements=["chain"])
-    )
-    return db.session.execute(
-        select(AuditChainHead).where(AuditChainHead.chain == chain).with_for_update()
-    ).scalar_one()
+    if tenant_id is None:
+        model, key, values = PlatformAuditHead, PlatformAuditHead.id == 1, {"id": 1}
+    else:
+        model, key, values = AuditChainHead, AuditChainHead.tenant_id == tenant_id, {"tenant_id": tenant_id}
+    db.session.execute(insert(model).values(**values, last_seq=0, last_hash=GENESIS_HASH)
+                       .on_conflict_do_nothing())
+    return db.session.execute(select(model).where(key).with_for_update()).scalar_one()
 
 
 def record(action: str, *, tenant_id: int | None, actor=None, target_type: str | None = None,
            target_id=None, before: dict | None = None, after: dict | None = None,
            actor_username: str | None = None):
     """Append one event to its tenant's chain (or the platform chain) in the current transaction."""
-    head = _lock_head(chain_key(tenant_id))
+    head = _lock_head(tenant_id)
     # JSON round trip: what is hashed must be exactly what JSONB gives back.
     before = json.loads(_canonical(before)) if before is not None else None
     after = json.loads(_canonical(after)) if after is not None else None
@@ -124,7 +124,7 @@ def verify_chain(tenant_id: int | None) -> ChainReport:
         if _hash_of(row, tenant_id) != row.hash:
             problems.append(f"seq {row.seq}: content changed (hash mismatch)")
         expected_seq, prev_hash = row.seq + 1, row.hash
-    head = db.session.get(AuditChainHead, chain)
+    head = db.session.get(PlatformAuditHead, 1) if tenant_id is None else db.session.get(AuditChainHead, tenant_id)
     if head is not None and head.last_seq != expected_seq - 1:
         problems.append(f"head is at seq {head.last_seq} but the chain ends at {expected_seq - 1} "
                         "(newest rows deleted)")

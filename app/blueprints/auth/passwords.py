@@ -23,8 +23,8 @@ MIN_LENGTH = 8
 MAX_LENGTH = 128
 
 
-def hash_password(password: str) -> str:
-    check_strength(password)
+def hash_password(password: str, *, field: str = "password") -> str:
+    check_strength(password, field=field)
     return _hasher.hash(password)
 
 
@@ -39,10 +39,11 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-def check_strength(password: str) -> None:
+def check_strength(password: str, *, field: str = "password") -> None:
+    """Refuse weak passwords, reporting under the body field the client sent (`field`)."""
     if not (MIN_LENGTH <= len(password) <= MAX_LENGTH):
         raise Unprocessable("weak_password", f"A password has {MIN_LENGTH} to {MAX_LENGTH} characters.",
-                            errors={"password": [f"Length must be {MIN_LENGTH}-{MAX_LENGTH}."]})
+                            errors={field: [f"Length must be {MIN_LENGTH}-{MAX_LENGTH}."]})
     if password.isdigit() or password.isalpha():
         raise Unprocessable("weak_password", "A password mixes letters with digits or symbols.",
-                            errors={"password": ["Mix letters with digits or symbols."]})
+                            errors={field: ["Mix letters with digits or symbols."]})

@@ -187,7 +187,7 @@ def change_own_password(*, user: User, current_password: str, new_password: str)
         audit.record("auth.password_change_failed", tenant_id=user.tenant_id, actor=user)
         db.session.commit()
         raise Unauthorized("invalid_credentials", "The current password is wrong.")
-    set_password(user, new_password, reason="password_changed")
+    set_password(user, new_password, reason="password_changed", field="new_password")
     audit.record("auth.password_changed", tenant_id=user.tenant_id, actor=user,
                  target_type="user", target_id=user.id)
     family = _new_family(user)
@@ -197,9 +197,9 @@ def change_own_password(*, user: User, current_password: str, new_password: str)
     return tokens
 
 
-def set_password(user: User, new_password: str, *, reason: str) -> None:
+def set_password(user: User, new_password: str, *, reason: str, field: str = "password") -> None:
     """Set a password and end every session the user had."""
-    user.password_hash = hash_password(new_password)
+    user.password_hash = hash_password(new_password, field=field)
     user.password_changed_at = utcnow()
     user.token_version += 1
     user.failed_login_count = 0

@@ -22,8 +22,10 @@ def sweep_maintenance() -> dict:
     for tenant in list_tenants():
         with tenant_scope([tenant.id]):
             purged_keys += idempotency.purge_expired(tenant.id)
-    result = db.session.execute(delete(TokenFamily).where(TokenFamily.expires_at < func.now()))
-    db.session.commit()
+    # Login families of every user: visible only to a platform-wide scope (RLS via users).
+    with tenant_scope(is_platform=True):
+        result = db.session.execute(delete(TokenFamily).where(TokenFamily.expires_at < func.now()))
+        db.session.commit()
     summary = {"idempotency_keys": purged_keys, "token_families": result.rowcount}
     log.info("maintenance sweep", extra=summary)
     return summary

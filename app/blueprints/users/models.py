@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey,
-                        ForeignKeyConstraint, Integer, String, Text)
+                        ForeignKeyConstraint, Integer, String, Text, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,6 +31,8 @@ class User(Timestamps, db.Model):
         CheckConstraint("cardinality(roles) > 0", name="has_a_role"),
         CheckConstraint("username = lower(btrim(username))", name="username_normalized"),
         CheckConstraint("unit_id IS NULL OR tenant_id IS NOT NULL", name="unit_needs_tenant"),
+        # Lets tenant tables reference a user together with its tenant (composite foreign keys).
+        UniqueConstraint("tenant_id", "id"),
     )
 
     id: Mapped[int] = id_column()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from app.common.fields import Id, QueryId
 from app.common.roles import TENANT_ROLES, Role
 
 _USERNAME = validate.Regexp(r"^[A-Za-z0-9._@+-]{3,64}$",
@@ -48,14 +49,14 @@ class UserCreateIn(ma.Schema):
     password = ma.fields.String(required=True, load_only=True, validate=validate.Length(1, 128))
     roles = ma.fields.List(ma.fields.String(validate=_TENANT_ROLE_CHOICE), required=True,
                            validate=validate.Length(min=1))
-    unit_id = ma.fields.Integer(load_default=None, allow_none=True)
+    unit_id = Id(load_default=None, allow_none=True)
 
 
 class UserUpdateIn(ma.Schema):
     display_name = ma.fields.String(validate=validate.Length(1, 100))
     phone = ma.fields.String(allow_none=True, validate=_PHONE)
     roles = ma.fields.List(ma.fields.String(validate=_TENANT_ROLE_CHOICE), validate=validate.Length(min=1))
-    unit_id = ma.fields.Integer(allow_none=True)
+    unit_id = Id(allow_none=True)
     is_active = ma.fields.Boolean()
     unlock = ma.fields.Boolean(metadata={"description": "Clear a login lockout"})
 
@@ -66,7 +67,7 @@ class PasswordResetIn(ma.Schema):
 
 class UserListArgs(ma.Schema):
     role = ma.fields.String(validate=_TENANT_ROLE_CHOICE)
-    unit_id = ma.fields.Integer()
+    unit_id = QueryId()
     is_active = ma.fields.Boolean()
     q = ma.fields.String(validate=validate.Length(1, 50),
                          metadata={"description": "Substring of username, name or phone"})

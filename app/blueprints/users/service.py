@@ -1,7 +1,7 @@
 """Rules for user accounts: who may hold which role, where, and what changing one does."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import any_, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.blueprints.audit import service as audit
@@ -91,7 +91,7 @@ def list_users(*, tenant: Tenant, pagination, role: str | None = None, unit_id: 
                is_active: bool | None = None, q: str | None = None, sort: str = "username") -> list[User]:
     statement = select(User).where(User.tenant_id == tenant.id)
     if role:
-        statement = statement.where(User.roles.any(role))
+        statement = statement.where(literal(role) == any_(User.roles))
     if unit_id is not None:
         statement = statement.where(User.unit_id == unit_id)
     if is_active is not None:
@@ -138,7 +138,7 @@ def update_user(*, user_id: int, actor: User, changes: dict) -> User:
 
 def reset_password(*, user_id: int, actor: User, new_password: str) -> None:
     user = get_user(user_id=user_id)
-    set_password(user, new_password, reason="password_reset")
+    set_password(user, new_password, reason="password_reset", field="new_password")
     audit.record("user.password_reset", tenant_id=user.tenant_id, actor=actor, target_type="user",
                  target_id=user.id)
     db.session.commit()
