@@ -104,3 +104,34 @@ def client_from(app, address: str):
     test_client = app.test_client()
     test_client.environ_base["REMOTE_ADDR"] = address
     return test_client
+
+
+def database_snapshot(owner_engine) -> dict[str, list[str]]:
+    """Every row of every table but alembic_version, read as the owner (past RLS), in a stable order.
+
+    Two snapshots compare equal exactly when no row was inserted, changed or deleted.
+    """
+    from sqlalchemy import text
+
+    with owner_engine.connect() as connection:
+        tables = connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version' ORDER BY tablename")).scalars().all()
+        return {table: sorted(connection.execute(
+                    text(f'SELECT to_jsonb(t)::text FROM public."{table}" AS t')).scalars().all())
+                for table in tables}
+
+
+def snapshot_difference(before: dict[str, list[str]], after: dict[str, list[str]], limit: int = 3) -> str:
+    """A short, readable account of the rows two snapshots disagree on."""
+    lines = []
+    for table in sorted(set(before) | set(after)):
+        old, new = before.get(table, []), after.get(table, [])
+        if old == new:
+            continue
+        added = sorted(set(new) - set(old))
+        removed = sorted(set(old) - set(new))
+        lines.append(f"{table}: {len(old)} -> {len(new)} rows")
+        lines += [f"  + {row[:400]}" for row in added[:limit]]
+        lines += [f"  - {row[:400]}" for row in removed[:limit]]
+    return "\n".join(lines)

@@ -1,0 +1,237 @@
+"""Row-level security is the backstop under the ORM filter (design.md section 4).
+
+Raw SQL as the app role, with tenant A set the way every app transaction sets it,
+must neither see nor change tenant B's rows; with no tenant set it sees nothing.
+The app role never rewrites audit history, and holds no power to step around RLS.
+Then the other direction: the ORM filter alone, without RLS, keeps to tenant A.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from app.rls import AUDIT_TABLES, app_role
+from tests.factories import auth
+
+# Insert one row of the given tenant into each tenant table (:tenant, and :user, a user of it).
+INSERT_ROW = {
+    "units": "INSERT INTO units (tenant_id, name, short_name, duty_class, is_police, is_active) "
+             "VALUES (:tenant, '越界单位', '越界', 'other', false, true)",
+    "audit_events": "INSERT INTO audit_events (tenant_id, seq, occurred_at, action, prev_hash, hash) "
+                    "VALUES (:tenant, 999999, now(), 'forged', repeat('0', 64), repeat('0', 64))",
+    # Every tenant already has its head row: DO NOTHING keeps A's control insert legal, and
+    # RLS checks the proposed row before any conflict is looked for.
+    "audit_chain_heads": "INSERT INTO audit_chain_heads (tenant_id, last_seq, last_hash) "
+                         "VALUES (:tenant, 0, repeat('0', 64)) ON CONFLICT DO NOTHING",
+    "idempotency_keys": "INSERT INTO idempotency_keys (tenant_id, user_id, key, request_hash, state, "
+                        "created_at, expires_at) VALUES (:tenant, :user, 'forged', 'x', 'done', now(), now())",
+    "users": "INSERT INTO users (username, display_name, tenant_id, roles, is_active, password_hash, "
+             "token_version, failed_login_count) "
+             "VALUES ('forged.user', 'forged', :tenant, ARRAY['dispatcher'], true, 'x', 0, 0)",
+}
+
+
+def tenant_tables(sql) -> list[str]:
+    return [row[0] for row in sql(
+        "SELECT table_name FROM information_schema.columns "
+        "WHERE table_schema = 'public' AND column_name = 'tenant_id' ORDER BY table_name")]
+
+
+@contextmanager
+def app_role_connection(owner_engine):
+    """A connection that acts as the app role, like every pooled connection of the app."""
+    connection = owner_engine.connect()
+    try:
+        connection.execute(text(f'SET ROLE "{app_role()}"'))
+        connection.commit()
+        yield connection
+    finally:
+        # Never hand a connection still in the app role back to the owner's pool.
+        connection.invalidate()
+        connection.close()
+
+
+@contextmanager
+def as_tenants(connection, *tenant_ids: int):
+    """One transaction scoped the way app.database scopes every transaction; rolled back."""
+    transaction = connection.begin()
+    try:
+        connection.execute(text("SELECT set_config('app.tenant_ids', :ids, true)"),
+                           {"ids": "{" + ",".join(str(t) for t in tenant_ids) + "}"})
+        yield connection
+    finally:
+        transaction.rollback()
+
+
+def refused(connection, statement: str, **params) -> DBAPIError:
+    """Run a statement that PostgreSQL must refuse; return the error (rolled back to a savepoint)."""
+    savepoint = connection.begin_nested()
+    with pytest.raises(DBAPIError) as caught:
+        connection.execute(text(statement), params)
+    savepoint.rollback()
+    return caught.value
+
+
+def count(connection, table: str, tenant_id: int) -> int:
+    return connection.execute(text(f"SELECT count(*) FROM {table} WHERE tenant_id = :t"),
+                              {"t": tenant_id}).scalar_one()
+
+
+@pytest.fixture
+def tenants(factory, client):
+    """Tenants A and B, each with rows in every tenant table (units by template, users,
+    audit events by the services, an idempotency key through the API); and a user of no
+    tenant, which a tenant must not see either."""
+    factory.user(None, "provincial_supervisor", username="supervisor.620000", province_code="620000")
+    pair = []
+    for code, name in (("620602", "凉州区"), ("110105", "朝阳区")):
+        tenant = factory.tenant(code, name, template="liangzhou")
+        admin = factory.user(tenant, "tenant_admin", username=f"admin.{code}")
+        factory.user(tenant, "responder", username=f"responder.{code}")
+        response = client.post(f"/api/v1/t/{code}/users", headers={**auth(client, admin), "Idempotency-Key": "k1"},
+                               json={"username": f"desk.{code}", "display_name": "desk", "password": "Desk-pass-1",
+                                     "roles": ["dispatcher"]})
+        assert response.status_code == 201, response.get_json()
+        pair.append((tenant, admin))
+    return pair
+
+
+def test_every_tenant_table_is_covered_and_seeded(sql, tenants):
+    (a, _), (b, _) = tenants
+    tables = tenant_tables(sql)
+    assert {"units", "audit_events", "idempotency_keys", "users"} <= set(tables)
+    assert set(tables) == set(INSERT_ROW), "add an INSERT_ROW statement for each new tenant table"
+    for table in tables:
+        # Otherwise "B's rows are invisible" would prove nothing.
+        assert sql(f"SELECT count(*) FROM {table} WHERE tenant_id = :t", t=b.id)[0][0] > 0, table
+        assert sql(f"SELECT count(*) FROM {table} WHERE tenant_id = :t", t=a.id)[0][0] > 0, table
+
+
+def test_app_role_sees_only_the_tenant_set_for_the_transaction(owner_engine, sql, tenants):
+    (a, _), (b, _) = tenants
+    with app_role_connection(owner_engine) as connection, as_tenants(connection, a.id):
+        for table in tenant_tables(sql):
+            assert count(connection, table, b.id) == 0, f"{table}: B's rows visible to A"
+            assert connection.execute(text(f"SELECT count(*) FROM {table} WHERE tenant_id IS DISTINCT FROM :a"),
+                                      {"a": a.id}).scalar_one() == 0, table
+            owner_sees = sql(f"SELECT count(*) FROM {table} WHERE tenant_id = :t", t=a.id)[0][0]
+            assert count(connection, table, a.id) == owner_sees, f"{table}: A's own rows not all visible"
+
+
+def test_app_role_with_no_tenant_set_sees_nothing(owner_engine, sql, tenants):
+    (a, _), _ = tenants
+    with app_role_connection(owner_engine) as connection:
+        # Also after a scoped transaction ended: set_config(..., true) must not outlive it.
+        with as_tenants(connection, a.id):
+            pass
+        with connection.begin():
+            for table in tenant_tables(sql):
+                assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table
+
+
+def test_app_role_cannot_insert_a_row_of_another_tenant(owner_engine, sql, tenants):
+    (a, _), (b, b_admin) = tenants
+    with app_role_connection(owner_engine) as connection, as_tenants(connection, a.id):
+        for table, statement in INSERT_ROW.items():
+            error = refused(connection, statement, tenant=b.id, user=b_admin.id)
+            assert error.orig.sqlstate == "42501", (table, error)
+            assert "row-level security" in str(error.orig), (table, error)
+    assert sql("SELECT count(*) FROM units WHERE name = '越界单位'")[0][0] == 0
+
+
+def test_app_role_can_insert_a_row_of_its_own_tenant(owner_engine, tenants):
+    # Control for the test above: the statements are sound, only the tenant is wrong there.
+    (a, a_admin), _ = tenants
+    with app_role_connection(owner_engine) as connection, as_tenants(connection, a.id):
+        for table in INSERT_ROW:
+            connection.execute(text(INSERT_ROW[table]), {"tenant": a.id, "user": a_admin.id})
+
+
+def test_app_role_cannot_update_or_delete_rows_of_another_tenant(owner_engine, sql, tenants):
+    (a, _), (b, _) = tenants
+    before = {table: sql(f"SELECT count(*) FROM {table} WHERE tenant_id = :t", t=b.id)[0][0]
+              for table in tenant_tables(sql)}
+    with app_role_connection(owner_engine) as connection:
+        with as_tenants(connection, a.id):
+            for table in set(tenant_tables(sql)) - set(AUDIT_TABLES):  # audit rows: see below
+                update = connection.execute(text(f"UPDATE {table} SET tenant_id = tenant_id WHERE tenant_id = :b"),
+                                            {"b": b.id})
+                assert update.rowcount == 0, f"{table}: updated B's rows"
+                delete = connection.execute(text(f"DELETE FROM {table} WHERE tenant_id = :b"), {"b": b.id})
+                assert delete.rowcount == 0, f"{table}: deleted B's rows"
+            # Nor can an own row be moved into B.
+            error = refused(connection, "UPDATE units SET tenant_id = :b WHERE tenant_id = :a", a=a.id, b=b.id)
+            assert "row-level security" in str(error.orig)
+    assert before == {table: sql(f"SELECT count(*) FROM {table} WHERE tenant_id = :t", t=b.id)[0][0]
+                      for table in tenant_tables(sql)}
+
+
+@pytest.mark.parametrize("table", AUDIT_TABLES)
+@pytest.mark.parametrize("statement", ["UPDATE {table} SET action = action", "DELETE FROM {table}",
+                                       "TRUNCATE {table}"], ids=["update", "delete", "truncate"])
+def test_app_role_cannot_rewrite_audit_history_even_its_own(owner_engine, sql, tenants, table, statement):
+    (a, _), _ = tenants
+    rows = sql(f"SELECT count(*) FROM {table}")[0][0]
+    assert rows > 0
+    with app_role_connection(owner_engine) as connection, as_tenants(connection, a.id):
+        assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() > 0  # may read
+        error = refused(connection, statement.format(table=table))
+        assert error.orig.sqlstate == "42501" and "permission denied" in str(error.orig), error
+    assert sql(f"SELECT count(*) FROM {table}")[0][0] == rows
+
+
+def test_app_role_has_no_power_over_rls(sql):
+    role = app_role()
+    rolsuper, rolbypassrls = sql("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :r", r=role)[0]
+    assert (rolsuper, rolbypassrls) == (False, False)
+    # Owners are exempt from plain RLS; FORCE covers them, but the app role should own nothing at all.
+    owned = sql("SELECT n.nspname || '.' || c.relname FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = :r)", r=role)
+    assert owned == []
+    assert sql("SELECT count(*) FROM pg_namespace WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = :r)",
+               r=role)[0][0] == 0
+
+
+def test_orm_session_in_a_tenant_scope_returns_only_that_tenants_rows(app, tenants):
+    from app.blueprints.units.models import Unit
+    from app.blueprints.users.models import User
+    from app.extensions import db
+    from app.tenants.context import tenant_scope
+
+    (a, _), _ = tenants
+    with app.app_context(), tenant_scope([a.id]):
+        units = db.session.execute(select(Unit)).scalars().all()
+        users = db.session.execute(select(User)).unique().scalars().all()
+        assert units and {unit.tenant_id for unit in units} == {a.id}
+        assert users and {user.tenant_id for user in users} == {a.id}
+        db.session.rollback()
+
+
+def test_orm_filter_alone_keeps_to_the_tenant_without_rls(owner_engine, sql, tenants):
+    # The owner here is a superuser, which RLS never applies to: what remains is the ORM filter.
+    from app.blueprints.units.models import Unit
+    from app.blueprints.users.models import User
+    from app.tenants.context import tenant_scope
+
+    (a, _), (b, _) = tenants
+    assert sql("SELECT count(*) FROM units WHERE tenant_id = :b", b=b.id)[0][0] > 0  # owner sees B
+    with tenant_scope([a.id]), Session(owner_engine) as session:
+        assert {unit.tenant_id for unit in session.execute(select(Unit)).scalars()} == {a.id}
+        assert {user.tenant_id for user in session.execute(select(User)).unique().scalars()} == {a.id}
+        assert session.execute(select(Unit).where(Unit.tenant_id == b.id)).first() is None
+    with tenant_scope([]), Session(owner_engine) as session:
+        assert session.execute(select(Unit)).first() is None
+
+
+def test_app_role_cannot_move_the_acting_users_own_row_into_another_tenant(owner_engine, tenants):
+    (a, a_admin), (b, _) = tenants
+    with app_role_connection(owner_engine) as connection, as_tenants(connection, a.id):
+        # As every request of A's admin runs: tenant A, and the acting user's id.
+        connection.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": str(a_admin.id)})
+        error = refused(connection, "UPDATE users SET tenant_id = :b WHERE id = :u", b=b.id, u=a_admin.id)
+        assert "row-level security" in str(error.orig)
