@@ -33,13 +33,13 @@ def post_user(client, tenant, headers: dict, body: dict | bytes, key: str | None
                        headers=headers)
 
 
-def fingerprint(tenant, body: bytes) -> str:
-    """The app's request hash: method, path and raw body (app.common.idempotency._fingerprint)."""
-    digest = hashlib.sha256()
-    digest.update(b"POST")
-    digest.update(b"\0" + f"/api/v1/t/{tenant.code}/users".encode() + b"\0")
-    digest.update(body)
-    return digest.hexdigest()
+def fingerprint(app, tenant, body: bytes) -> str:
+    """The app's own request hash for this POST (app.common.idempotency._fingerprint)."""
+    from app.common.idempotency import _fingerprint
+
+    with app.test_request_context(f"/api/v1/t/{tenant.code}/users", method="POST", data=body,
+                                  content_type="application/json"):
+        return _fingerprint()
 
 
 def advisory_lock_id(tenant_id: int, user_id: int, key: str) -> int:
@@ -139,14 +139,14 @@ def test_a_key_whose_twin_request_holds_the_lock_is_409_in_flight_and_stores_not
     assert count_users(sql, "zhang.san") == 1
 
 
-def test_a_claimed_key_whose_request_has_not_finished_is_409_in_flight(client, factory, sql, owner_engine):
+def test_a_claimed_key_whose_request_has_not_finished_is_409_in_flight(app, client, factory, sql, owner_engine):
     tenant = factory.tenant()
     admin = factory.user(tenant, "tenant_admin")
     headers = auth(client, admin)
     body = raw(user_body())
     sql("INSERT INTO idempotency_keys (tenant_id, user_id, key, request_hash, state, created_at, expires_at) "
         "VALUES (:t, :u, :k, :h, 'in_flight', now(), now() + interval '1 day')",
-        t=tenant.id, u=admin.id, k=KEY, h=fingerprint(tenant, body))
+        t=tenant.id, u=admin.id, k=KEY, h=fingerprint(app, tenant, body))
     before = database_snapshot(owner_engine)
 
     response = post_user(client, tenant, headers, body)
@@ -290,3 +290,33 @@ def test_the_maintenance_purge_deletes_only_the_expired_keys_of_its_district(cli
         assert purge_expired(minqin.id) == 1
     assert [(row.tenant_id, row.key) for row in key_rows(sql)] == [
         (liangzhou.id, "fresh"), (liangzhou.id, "old")]
+
+
+def test_the_same_json_in_another_key_order_is_the_same_request(client, factory):
+    tenant = factory.tenant()
+    admin = factory.user(tenant, "tenant_admin")
+    headers = {**auth(client, admin), "Idempotency-Key": "order-1"}
+    body = '{"username": "crew-9", "display_name": "队员", "password": "Crew-2026x", "roles": ["dispatcher"]}'
+    reordered = '{"roles":["dispatcher"],"password":"Crew-2026x","display_name":"队员","username":"crew-9"}'
+
+    first = client.post("/api/v1/t/620602/users", headers=headers, data=body, content_type="application/json")
+    again = client.post("/api/v1/t/620602/users", headers=headers, data=reordered, content_type="application/json")
+
+    assert first.status_code == 201
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_an_expired_key_is_free_again_before_the_purge_runs(client, factory, sql):
+    tenant = factory.tenant()
+    admin = factory.user(tenant, "tenant_admin")
+    headers = {**auth(client, admin), "Idempotency-Key": "old-1"}
+    client.post("/api/v1/t/620602/users", headers=headers,
+                json={"username": "crew-a", "display_name": "甲", "password": "Crew-2026x", "roles": ["dispatcher"]})
+    sql("UPDATE idempotency_keys SET expires_at = now() - interval '1 second'")
+
+    response = client.post("/api/v1/t/620602/users", headers=headers,
+                           json={"username": "crew-b", "display_name": "乙", "password": "Crew-2026x",
+                                 "roles": ["dispatcher"]})
+
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response.headers
+    assert response.get_json()["username"] == "crew-b"

@@ -41,9 +41,9 @@ def launched(var_dir):
                                 text=True)
     output = []
     try:
-        for line in launcher.stdout:  # blocks until the launcher reports it is serving
+        for line in launcher.stdout:  # blocks until gunicorn reports its socket is bound
             output.append(line)
-            if "Liandong is running" in line:
+            if "Listening at:" in line:
                 break
         assert launcher.poll() is None, "".join(output)
         yield f"http://127.0.0.1:{port}", output

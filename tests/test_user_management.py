@@ -493,3 +493,15 @@ def test_only_the_office_changes_the_profile(client, factory, district, owner_en
 
     assert_error(response, 403, "forbidden")
     assert_unchanged(owner_engine, before)
+
+
+def test_tenant_settings_patch_merges_and_null_removes_a_key(client, factory, sql):
+    tenant = factory.tenant()
+    admin = factory.user(tenant, "tenant_admin")
+    headers = auth(client, admin)
+    client.patch("/api/v1/t/620602", headers=headers, json={"settings": {"a": 1, "b": 2}})
+
+    response = client.patch("/api/v1/t/620602", headers=headers, json={"settings": {"b": None, "c": 3}})
+
+    assert response.get_json()["settings"] == {"a": 1, "c": 3}
+    assert sql("SELECT settings FROM tenants WHERE id = :t", t=tenant.id)[0][0] == {"a": 1, "c": 3}

@@ -12,6 +12,7 @@ Keys are per tenant and per user, and expire after IDEMPOTENCY_TTL_HOURS.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timedelta
 from functools import wraps
 
@@ -49,10 +50,15 @@ class IdempotencyKey(TenantOwned, db.Model):
 
 
 def _fingerprint() -> str:
+    """Method, path and body; a JSON body in canonical form, so key order or spacing do not matter."""
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b"\0" + request.path.encode() + b"\0")
-    digest.update(request.get_data(cache=True))
+    body = request.get_json(silent=True) if request.is_json else None
+    if body is not None:
+        digest.update(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+    else:
+        digest.update(request.get_data(cache=True))
     return digest.hexdigest()
 
 
@@ -87,7 +93,13 @@ def idempotent(view):
             insert(IdempotencyKey)
             .values(tenant_id=tenant_id, user_id=user_id, key=key, request_hash=fingerprint,
                     state="in_flight", created_at=utcnow(), expires_at=utcnow() + ttl)
-            .on_conflict_do_nothing()
+            # An expired key that the purge has not reached yet is free again.
+            .on_conflict_do_update(
+                index_elements=["tenant_id", "user_id", "key"],
+                set_={"request_hash": fingerprint, "state": "in_flight", "status_code": None,
+                      "response_body": None, "response_headers": None, "created_at": utcnow(),
+                      "expires_at": utcnow() + ttl},
+                where=IdempotencyKey.expires_at < func.now())
             .returning(IdempotencyKey.key)
         ).first()
         if claimed is None:

@@ -21,10 +21,11 @@ own = Blueprint("tenant_profile", __name__, url_prefix="/api/v1/t/<tenant_code>"
 class Tenants(MethodView):
     @requires(Role.PLATFORM_ADMIN, Role.PROVINCIAL_SUPERVISOR)
     @blp.response(200, TenantOut(many=True))
-    def get(self):
+    @blp.paginate()
+    def get(self, pagination_parameters):
         """Every district (platform admin), or the districts of one's province (provincial supervisor)."""
         province = None if current_user.has_role(Role.PLATFORM_ADMIN) else current_user.province_code
-        return service.list_tenants(province_code=province)
+        return service.page_tenants(pagination=pagination_parameters, province_code=province)
 
     @requires(Role.PLATFORM_ADMIN)
     @blp.arguments(TenantCreateIn)

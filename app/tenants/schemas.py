@@ -37,4 +37,6 @@ class TenantSelfUpdateIn(ma.Schema):
     """What a linkage office may change of its own district."""
 
     time_zone = ma.fields.String(validate=validate.Length(1, 64))
-    settings = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(1, 64)))
+    settings = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(1, 64)),
+                              metadata={"description": "Merged into the current settings (RFC 7396): "
+                                                       "given keys are set, keys given as null removed."})

@@ -55,11 +55,32 @@ def create_tenant(*, code: str, name: str, actor=None, province_code: str | None
     return tenant
 
 
-def list_tenants(*, province_code: str | None = None) -> list[Tenant]:
+def merge_patch(current: dict, patch: dict) -> dict:
+    """JSON merge patch (RFC 7396), one level: given keys are set, keys given as null removed."""
+    merged = dict(current or {})
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _tenants_query(province_code: str | None):
     statement = select(Tenant).order_by(Tenant.code)
     if province_code is not None:
         statement = statement.where(Tenant.province_code == province_code)
-    return list(db.session.execute(statement).scalars())
+    return statement
+
+
+def list_tenants(*, province_code: str | None = None) -> list[Tenant]:
+    return list(db.session.execute(_tenants_query(province_code)).scalars())
+
+
+def page_tenants(*, pagination, province_code: str | None = None) -> list[Tenant]:
+    from app.common.listing import paginate
+
+    return paginate(_tenants_query(province_code), pagination)
 
 
 def get_tenant(code: str) -> Tenant:
@@ -75,6 +96,8 @@ def update_tenant(*, tenant: Tenant, actor, changes: dict) -> Tenant:
     before = snapshot(tenant)
     if "time_zone" in changes:
         _check_time_zone(changes["time_zone"])
+    if "settings" in changes:
+        changes = {**changes, "settings": merge_patch(tenant.settings, changes["settings"])}
     for field, value in changes.items():
         setattr(tenant, field, value)
     after = snapshot(tenant)
