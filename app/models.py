@@ -2,7 +2,9 @@
 from app.blueprints.audit.models import (AuditChainHead, AuditEvent, PlatformAuditEvent,  # noqa: F401
                                          PlatformAuditHead)
 from app.blueprints.auth.models import TokenFamily  # noqa: F401
-from app.blueprints.units.models import Unit  # noqa: F401
+from app.blueprints.catalogue.models import Category, CategoryAssist, CategoryResponsibility  # noqa: F401
+from app.blueprints.notifications.models import Notification  # noqa: F401
+from app.blueprints.units.models import Responsibility, Unit, UnitContactChange  # noqa: F401
 from app.blueprints.users.models import User  # noqa: F401
 from app.common.idempotency import IdempotencyKey  # noqa: F401
 from app.tenants.models import Tenant  # noqa: F401

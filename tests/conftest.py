@@ -84,7 +84,7 @@ def app(test_env):
     application = create_app()
     application.config["TESTING"] = True
     with application.app_context():
-        upgrade(directory=str(PROJECT_ROOT / "migrations"))
+        upgrade(directory=str(PROJECT_ROOT / "migrations"), revision="heads")
     return application
 
 

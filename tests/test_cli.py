@@ -15,10 +15,10 @@ def test_tenants_create_with_the_liangzhou_template(app, sql):
     tenant = sql("SELECT id, name, province_code, time_zone, status FROM tenants WHERE code = '620602'")[0]
     assert (tenant.name, tenant.province_code, tenant.time_zone, tenant.status) == (
         "凉州区", "620000", "Asia/Shanghai", "active")
-    units = sql("SELECT short_name, duty_class, is_police FROM units WHERE tenant_id = :t", t=tenant.id)
+    units = sql("SELECT short_name, duty_class, kind FROM units WHERE tenant_id = :t", t=tenant.id)
     assert len(units) == 29
-    assert ("公安", "emergency", True) in units
-    assert ("民政", "standard", False) in units
+    assert ("公安", "emergency", "police") in units
+    assert ("民政", "standard", "linkage") in units
 
 
 def test_tenants_create_refuses_a_duplicate_code(app):

@@ -18,21 +18,54 @@ from app.rls import AUDIT_TABLES, app_role
 from tests.factories import auth
 
 # Insert one row of the given tenant into each tenant table (:tenant, and :user, a user of it).
+# One INSERT per tenant table, with every id given as a parameter (see row_params), so that
+# under RLS the only thing wrong with another tenant's row is its tenant. The fixture also
+# uses them, as the owner, to seed any table the services left empty. Order matters: a
+# statement may use ids of the tables above it.
 INSERT_ROW = {
-    "units": "INSERT INTO units (tenant_id, name, short_name, duty_class, is_police, is_active) "
-             "VALUES (:tenant, '越界单位', '越界', 'other', false, true)",
+    "units": "INSERT INTO units (tenant_id, name, short_name, duty_class, kind, sort_order, is_active) "
+             "VALUES (:tenant, '越界单位' || gen_random_uuid(), '越界' || left(md5(random()::text), 8), 'other', "
+             "'linkage', 0, true)",
     "audit_events": "INSERT INTO audit_events (tenant_id, seq, occurred_at, action, prev_hash, hash) "
-                    "VALUES (:tenant, 999999, now(), 'forged', repeat('0', 64), repeat('0', 64))",
+                    "VALUES (:tenant, 999999, now(), 'forged', repeat('0', 64), repeat('0', 64)) "
+                    "ON CONFLICT DO NOTHING",
     # Every tenant already has its head row: DO NOTHING keeps A's control insert legal, and
     # RLS checks the proposed row before any conflict is looked for.
     "audit_chain_heads": "INSERT INTO audit_chain_heads (tenant_id, last_seq, last_hash) "
                          "VALUES (:tenant, 0, repeat('0', 64)) ON CONFLICT DO NOTHING",
     "idempotency_keys": "INSERT INTO idempotency_keys (tenant_id, user_id, key, request_hash, state, "
-                        "created_at, expires_at) VALUES (:tenant, :user, 'forged', 'x', 'done', now(), now())",
+                        "created_at, expires_at) VALUES (:tenant, :user, 'forged-' || gen_random_uuid(), "
+                        "'x', 'done', now(), now())",
     "users": "INSERT INTO users (username, display_name, tenant_id, roles, is_active, password_hash, "
              "token_version, failed_login_count) "
-             "VALUES ('forged.user', 'forged', :tenant, ARRAY['dispatcher'], true, 'x', 0, 0)",
+             "VALUES ('forged.' || gen_random_uuid(), 'forged', :tenant, ARRAY['dispatcher'], true, 'x', 0, 0)",
+    "unit_responsibilities": "INSERT INTO unit_responsibilities (tenant_id, unit_id, number, text) "
+                             "VALUES (:tenant, :unit, 900 + (random() * 99)::int, '越界职责') "
+                             "ON CONFLICT DO NOTHING",
+    "unit_contact_changes": "INSERT INTO unit_contact_changes (tenant_id, unit_id, changed_by_user_id, "
+                            "changed_at, before, after) VALUES (:tenant, :unit, :user, now(), '{}', '{}')",
+    "categories": "INSERT INTO categories (tenant_id, code, name, description, keywords, lead_unit_id, route, "
+                  "severity, needs_site_visit, time_limits, sort_order, is_active, created_at, updated_at) "
+                  "VALUES (:tenant, 'X' || (random() * 1e9)::bigint, '越界' || gen_random_uuid(), '', '{}', "
+                  ":unit, 'direct', 'general', true, '{}', 0, true, now(), now())",
+    "category_assists": "INSERT INTO category_assists (tenant_id, category_id, unit_id) "
+                        "VALUES (:tenant, :category, :unit) ON CONFLICT DO NOTHING",
+    "category_responsibilities": "INSERT INTO category_responsibilities (tenant_id, category_id, "
+                                 "responsibility_id) VALUES (:tenant, :category, :responsibility) "
+                                 "ON CONFLICT DO NOTHING",
+    "notifications": "INSERT INTO notifications (tenant_id, recipient_user_id, channel, kind, title, body, data, "
+                     "dedupe_key, state, attempts, created_at) VALUES (:tenant, :user, 'inbox', 'forged', "
+                     "'越界', '', '{}', 'forged-' || gen_random_uuid(), 'pending', 0, now())",
 }
+
+
+def row_params(sql, tenant_id: int, user_id: int) -> dict:
+    """Ids of one tenant's rows, read as the owner, for the INSERT_ROW statements."""
+    def first(table: str):
+        rows = sql(f"SELECT min(id) FROM {table} WHERE tenant_id = :t", t=tenant_id)
+        return rows[0][0]
+    return {"tenant": tenant_id, "user": user_id, "unit": first("units"), "category": first("categories"),
+            "responsibility": first("unit_responsibilities")}
 
 
 def tenant_tables(sql) -> list[str]:
@@ -82,7 +115,7 @@ def count(connection, table: str, tenant_id: int) -> int:
 
 
 @pytest.fixture
-def tenants(factory, client):
+def tenants(factory, client, sql):
     """Tenants A and B, each with rows in every tenant table (units by template, users,
     audit events by the services, an idempotency key through the API); and a user of no
     tenant, which a tenant must not see either."""
@@ -96,6 +129,9 @@ def tenants(factory, client):
                                json={"username": f"desk.{code}", "display_name": "desk", "password": "Desk-pass-1",
                                      "roles": ["dispatcher"]})
         assert response.status_code == 201, response.get_json()
+        for table, statement in INSERT_ROW.items():  # tables no service has filled yet
+            if sql(f"SELECT count(*) FROM {table} WHERE tenant_id = :t", t=tenant.id)[0][0] == 0:
+                sql(statement, **row_params(sql, tenant.id, admin.id))
         pair.append((tenant, admin))
     return pair
 
@@ -137,18 +173,18 @@ def test_app_role_cannot_insert_a_row_of_another_tenant(owner_engine, sql, tenan
     (a, _), (b, b_admin) = tenants
     with app_role_connection(owner_engine) as connection, as_tenants(connection, a.id):
         for table, statement in INSERT_ROW.items():
-            error = refused(connection, statement, tenant=b.id, user=b_admin.id)
+            error = refused(connection, statement, **row_params(sql, b.id, b_admin.id))
             assert error.orig.sqlstate == "42501", (table, error)
             assert "row-level security" in str(error.orig), (table, error)
     assert sql("SELECT count(*) FROM units WHERE name = '越界单位'")[0][0] == 0
 
 
-def test_app_role_can_insert_a_row_of_its_own_tenant(owner_engine, tenants):
+def test_app_role_can_insert_a_row_of_its_own_tenant(owner_engine, sql, tenants):
     # Control for the test above: the statements are sound, only the tenant is wrong there.
     (a, a_admin), _ = tenants
     with app_role_connection(owner_engine) as connection, as_tenants(connection, a.id):
         for table in INSERT_ROW:
-            connection.execute(text(INSERT_ROW[table]), {"tenant": a.id, "user": a_admin.id})
+            connection.execute(text(INSERT_ROW[table]), row_params(sql, a.id, a_admin.id))
 
 
 def test_app_role_cannot_update_or_delete_rows_of_another_tenant(owner_engine, sql, tenants):

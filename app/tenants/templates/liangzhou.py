@@ -48,8 +48,8 @@ UNITS: list[tuple[str, str, DutyClass, bool]] = [
 
 def apply(tenant) -> list[Unit]:
     units = [Unit(tenant_id=tenant.id, name=name, short_name=short, duty_class=duty.value,
-                  is_police=is_police, is_active=True)
-             for name, short, duty, is_police in UNITS]
+                  kind="police" if is_police else "linkage", is_active=True, sort_order=index)
+             for index, (name, short, duty, is_police) in enumerate(UNITS, start=1)]
     db.session.add_all(units)
     db.session.flush()
     return units

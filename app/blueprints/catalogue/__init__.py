@@ -1,0 +1,1 @@
+"""The dispatch catalogue (派单目录): which categories of call go to which units, by which route."""
