@@ -106,9 +106,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def register_api(app: Flask) -> None:
-    from app.blueprints.audit.routes import blp as audit_blp
-    from app.blueprints.auth.routes import blp as auth_blp
-    from app.blueprints.users.routes import blp as users_blp
+    from app.blueprints import api_blueprints
     from app.common.authz import check_every_view_declares_access, register_gate
     from app.extensions import api
     from app.tenants.routes import blp as tenants_blp, own as tenant_profile_blp
@@ -119,7 +117,7 @@ def register_api(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     register_input_guard(app)
     register_gate(app)
-    for blueprint in (auth_blp, tenants_blp, tenant_profile_blp, users_blp, audit_blp):
+    for blueprint in (tenants_blp, tenant_profile_blp, *api_blueprints()):
         api.register_blueprint(blueprint)
     check_every_view_declares_access(app)
 

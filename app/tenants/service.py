@@ -11,6 +11,7 @@ from app.errors import Conflict, NotFound, Unprocessable
 from app.extensions import db
 from app.tenants.context import narrow
 from app.tenants.models import Tenant, TenantStatus, province_of
+from app.tenants.provisioning import provision_defaults
 from app.tenants.templates import TEMPLATES
 
 _PUBLIC_FIELDS = ("code", "name", "province_code", "time_zone", "status", "settings")
@@ -45,6 +46,7 @@ def create_tenant(*, code: str, name: str, actor=None, province_code: str | None
         raise Conflict("tenant_exists", f"A tenant with code {code} exists.") from None
     # From here on this transaction acts inside the new tenant.
     narrow(tenant_ids=frozenset({tenant.id}))
+    provision_defaults(tenant)
     if template is not None:
         TEMPLATES[template](tenant)
     audit.record("tenant.created", tenant_id=None, actor=actor, target_type="tenant",
