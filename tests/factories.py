@@ -135,3 +135,43 @@ def snapshot_difference(before: dict[str, list[str]], after: dict[str, list[str]
         lines += [f"  + {row[:400]}" for row in added[:limit]]
         lines += [f"  - {row[:400]}" for row in removed[:limit]]
     return "\n".join(lines)
+
+
+def make_category(app, tenant: TenantRef, *, code: str = "GRP", name: str = "分组", parent_id: int | None = None,
+                  lead_unit_id: int | None = None) -> int:
+    """A category through the catalogue service; returns its id."""
+    from app.blueprints.catalogue import service
+    from app.tenants.context import tenant_scope
+
+    with app.app_context(), tenant_scope([tenant.id], is_platform=True):
+        return service.create_category(tenant_id=tenant.id, actor=None, code=code, name=name,
+                                       parent_id=parent_id, lead_unit_id=lead_unit_id).id
+
+
+def make_notification(app, tenant: TenantRef, user: UserRef, *, kind: str = "test.notice") -> int:
+    """An inbox message for one user; returns its id."""
+    from sqlalchemy import select
+
+    from app.blueprints.notifications import service
+    from app.blueprints.notifications.models import Notification
+    from app.blueprints.users.models import User
+    from app.extensions import db
+    from app.tenants.context import tenant_scope
+
+    with app.app_context(), tenant_scope([tenant.id], is_platform=True):
+        recipient = db.session.get(User, user.id)
+        service.notify(tenant_id=tenant.id, recipients=[recipient], kind=kind, title="测试消息",
+                       cause=f"{kind}-{user.id}")
+        db.session.commit()
+        return db.session.execute(select(Notification.id).where(
+            Notification.recipient_user_id == user.id, Notification.kind == kind)).scalar_one()
+
+
+def make_unit(app, tenant: TenantRef, *, name: str, short_name: str, duty_class: str = "other") -> int:
+    """A unit through the units service; returns its id."""
+    from app.blueprints.units import service
+    from app.tenants.context import tenant_scope
+
+    with app.app_context(), tenant_scope([tenant.id], is_platform=True):
+        return service.create_unit(tenant_id=tenant.id, actor=None, name=name, short_name=short_name,
+                                   duty_class=duty_class, responsibilities=[]).id

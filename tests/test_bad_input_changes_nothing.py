@@ -30,7 +30,7 @@ from marshmallow import validate
 from app.common.authz import ViewPolicy, policy_for
 from app.common.roles import Role
 from tests.factories import (PASSWORD, TenantRef, UserRef, client_from, database_snapshot, login,
-                             snapshot_difference)
+                             make_category, make_notification, snapshot_difference)
 
 ERROR_KEYS = {"code", "status", "message", "error", "errors"}
 WRITE_METHODS = ("POST", "PATCH", "PUT")
@@ -53,6 +53,8 @@ class World:
     tenant: TenantRef
     users: dict[Role, UserRef]
     tokens: dict[Role, dict] = field(default_factory=dict)
+    category_id: int | None = None      # a level-1 group
+    notification_id: int | None = None  # a message of the tenant admin (the sweep's preferred caller)
 
     def bearer(self, role: Role | None) -> dict:
         if role is None:
@@ -83,6 +85,8 @@ def world(app, factory) -> World:
             users[role] = factory.user(tenant, role.value, unit_id=unit_id if role in (
                 Role.UNIT_LIAISON, Role.UNIT_LEADER, Role.RESPONDER) else None)
     result = World(app=app, tenant=tenant, users=users)
+    result.category_id = make_category(app, tenant, code="SWEEP", name="扫描分组")
+    result.notification_id = make_notification(app, tenant, users[Role.TENANT_ADMIN])
     for role, user in users.items():
         result.tokens[role] = login(fresh_client(app), user)
     return result
@@ -93,6 +97,9 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "tenant_code": lambda w: w.tenant.code,
     "code": lambda w: w.tenant.code,
     "user_id": lambda w: w.users[Role.DISPATCHER].id,
+    "unit_id": lambda w: w.users[Role.UNIT_LIAISON].unit_id,
+    "category_id": lambda w: w.category_id,
+    "notification_id": lambda w: w.notification_id,
 }
 
 # A value of the right shape that names nothing.
@@ -100,6 +107,9 @@ MISSING_PATH_VALUES: dict[str, Any] = {
     "tenant_code": "999999",
     "code": "999999",
     "user_id": 987654321,
+    "unit_id": 987654321,
+    "category_id": 987654321,
+    "notification_id": 987654321,
 }
 
 # One valid body per JSON endpoint, with every field the schema declares (ids real, so that a bad
@@ -125,7 +135,30 @@ EXAMPLE_BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
         "is_active": True, "unlock": False},
     ("POST", "/api/v1/t/<tenant_code>/users/<int:user_id>/password"): lambda w: {
         "new_password": "Other-pass-2"},
+    ("POST", "/api/v1/t/<tenant_code>/units"): lambda w: {
+        "name": "区新单位", "short_name": "新单位", "duty_class": "standard", "kind": "linkage",
+        "webhook_url": "https://unit.example.gov.cn/hook", "sort_order": 40,
+        "responsibilities": [{"number": 1, "text": "负责新事项"}], **CONTACTS},
+    ("PATCH", "/api/v1/t/<tenant_code>/units/<int:unit_id>"): lambda w: {
+        "name": "区建设局", "short_name": "建设", "duty_class": "emergency", "kind": "linkage",
+        "webhook_url": "https://unit.example.gov.cn/hook", "sort_order": 14, "is_active": True,
+        "responsibilities": [{"number": 1, "text": "负责供排水管网抢修"}], **CONTACTS},
+    ("PATCH", "/api/v1/t/<tenant_code>/units/<int:unit_id>/contacts"): lambda w: dict(CONTACTS),
+    ("POST", "/api/v1/t/<tenant_code>/categories"): lambda w: {
+        "code": "NEW-1", "name": "新类别", "parent_id": w.category_id, "lead_unit_id": w.users[Role.UNIT_LIAISON].unit_id,
+        "assisting_unit_ids": [], "responsibility_ids": [], "description": "说明", "keywords": ["关键词"],
+        "route": "direct", "severity": "general", "needs_site_visit": True, "sort_order": 1,
+        "time_limits": {"ack_minutes": 30, "arrive_minutes": {"urban": 30, "suburban": 45, "rural": 60},
+                        "resolve_working_days": 3}},
+    ("PATCH", "/api/v1/t/<tenant_code>/categories/<int:category_id>"): lambda w: {
+        "name": "扫描分组", "description": "", "keywords": [], "lead_unit_id": None, "assisting_unit_ids": [],
+        "responsibility_ids": [], "route": "direct", "severity": "general", "needs_site_visit": True,
+        "sort_order": 0, "is_active": True, "time_limits": {"resolve_hours": 4}},
 }
+
+CONTACTS = {"duty_phone": "0935-2210000", "leader_name": "赵局长", "leader_title": "副局长",
+            "leader_phone": "13900000001", "liaison_name": "李明", "liaison_title": "科长",
+            "liaison_phone": "13900000002"}
 
 
 # --- what the sweep learns about each route ---------------------------------------------------
@@ -137,8 +170,12 @@ class Endpoint:
     policy: ViewPolicy
     body_schema: ma.Schema | None
     query_schema: ma.Schema | None
-    paginated: bool
+    max_page_size: int | None  # None: the route does not page
     unknown_locations: list[str]
+
+    @property
+    def paginated(self) -> bool:
+        return self.max_page_size is not None
 
     @property
     def label(self) -> str:
@@ -185,8 +222,16 @@ def api_endpoints(app) -> list[Endpoint]:
                     else:
                         unknown.append(parameter["in"])
                 found.append(Endpoint(rule, method, policy_for(rule.endpoint, method), body_schema,
-                                      query_schema, "pagination" in apidoc, unknown))
+                                      query_schema, _max_page_size(apidoc), unknown))
     return found
+
+
+def _max_page_size(apidoc: dict) -> int | None:
+    """The page_size limit flask-smorest's paginate() declared for the route."""
+    if "pagination" not in apidoc:
+        return None
+    field = apidoc["pagination"]["parameters"]["schema"]().fields["page_size"]
+    return next(v.max for v in field.validators if isinstance(v, validate.Range))
 
 
 def build_path(world: World, endpoint: Endpoint, **overrides) -> str:
@@ -339,7 +384,7 @@ def query_cases(endpoint: Endpoint) -> list[Case]:
     if endpoint.paginated:
         for name, value in [("page", "abc"), ("page", "0"), ("page", "-1"), ("page", "1.5"), ("page", ""),
                             ("page_size", "abc"), ("page_size", "0"), ("page_size", "-5"),
-                            ("page_size", "101"), ("page_size", "100000")]:
+                            ("page_size", str(endpoint.max_page_size + 1)), ("page_size", "100000")]:
             cases.append(Case(f"{name}={value}", dict(query_string={name: value}), 422, name))
     if endpoint.query_schema is not None:
         for name, fld in loadable_fields(endpoint.query_schema).items():
