@@ -1,0 +1,1 @@
+"""Benchmarks and measurements that are not tests: run them with `python -m bench.<name>`."""
