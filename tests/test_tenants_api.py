@@ -12,7 +12,7 @@ def test_platform_admin_provisions_a_district_from_the_template(client, factory,
 
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["province_code"] == "620000"
-    assert sql("SELECT count(*) FROM units u JOIN tenants t ON t.id = u.tenant_id WHERE t.code = '620602'")[0][0] == 29
+    assert sql("SELECT count(*) FROM units u JOIN tenants t ON t.id = u.tenant_id WHERE t.code = '620602'")[0][0] == 31
     assert sql("SELECT count(*) FROM platform_audit_events WHERE action = 'tenant.created'")[0][0] == 1
 
 
