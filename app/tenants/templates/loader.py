@@ -162,6 +162,8 @@ def _check_time_limits(limits, where: str, problems: list[str]) -> None:
             _unknown_keys(value, AREAS, f"{where}.arrive_minutes", problems)
         if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
             problems.append(f"{where}: {key} must be positive whole numbers")
+    if "resolve_hours" in limits and "resolve_working_days" in limits:
+        problems.append(f"{where}: give resolve_hours or resolve_working_days, not both")
 
 
 def _groups(raw: list[dict], profiles: dict, problems: list[str]) -> list[GroupSpec]:
