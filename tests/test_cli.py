@@ -94,7 +94,7 @@ def test_demo_seed_is_idempotent(app, client, sql):
 
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     assert first.output == second.output
-    assert sql("SELECT count(*) FROM users")[0][0] == 8
+    assert sql("SELECT count(*) FROM users")[0][0] == 29  # 5 district and platform users, 6 unit teams of 4
     assert sql("SELECT array_agg(DISTINCT r ORDER BY r) FROM users, unnest(roles) r")[0][0] == sorted(
         ["platform_admin", "provincial_supervisor", "tenant_admin", "dispatcher", "leader",
          "unit_liaison", "unit_leader", "responder"])
