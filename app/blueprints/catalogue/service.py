@@ -151,18 +151,19 @@ def _flush_unique(category: Category) -> None:
 
 
 def create_category(*, tenant_id: int, actor: User, assisting_unit_ids: list[int] | None = None,
-                    responsibility_ids: list[int] | None = None, **fields) -> Category:
+                    responsibility_ids: list[int] | None = None, commit: bool = True, **fields) -> Category:
     category = Category(tenant_id=tenant_id, is_active=True, **fields)
     _check_and_link(category, assisting_unit_ids=assisting_unit_ids or [],
                     responsibility_ids=responsibility_ids or [])
     _flush_unique(category)
     audit.record("category.created", tenant_id=tenant_id, actor=actor, target_type="category",
                  target_id=category.id, after=snapshot(category))
-    db.session.commit()
+    if commit:  # False: the caller's unit of work commits (e.g. an import)
+        db.session.commit()
     return category
 
 
-def update_category(*, category_id: int, actor: User, changes: dict) -> Category:
+def update_category(*, category_id: int, actor: User, changes: dict, commit: bool = True) -> Category:
     category = get_category(category_id=category_id)
     before = snapshot(category)
     assisting = changes.pop("assisting_unit_ids", None)
@@ -175,5 +176,6 @@ def update_category(*, category_id: int, actor: User, changes: dict) -> Category
     if after != before:
         audit.record("category.updated", tenant_id=category.tenant_id, actor=actor, target_type="category",
                      target_id=category.id, before=before, after=after)
-    db.session.commit()
+    if commit:  # False: the caller's unit of work commits (e.g. an import)
+        db.session.commit()
     return category

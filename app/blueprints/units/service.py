@@ -73,17 +73,19 @@ def _flush_unique(unit: Unit) -> None:
                        errors={field: ["Already in use."]}) from None
 
 
-def create_unit(*, tenant_id: int, actor: User, responsibilities: list[dict], **fields) -> Unit:
+def create_unit(*, tenant_id: int, actor: User, responsibilities: list[dict], commit: bool = True,
+                **fields) -> Unit:
     unit = Unit(tenant_id=tenant_id, is_active=True, **fields)
     _set_responsibilities(unit, responsibilities)
     _flush_unique(unit)
     audit.record("unit.created", tenant_id=tenant_id, actor=actor, target_type="unit", target_id=unit.id,
                  after=snapshot(unit))
-    db.session.commit()
+    if commit:  # False: the caller's unit of work commits (e.g. an import)
+        db.session.commit()
     return unit
 
 
-def update_unit(*, unit_id: int, actor: User, changes: dict) -> Unit:
+def update_unit(*, unit_id: int, actor: User, changes: dict, commit: bool = True) -> Unit:
     unit = get_unit(unit_id=unit_id)
     before = snapshot(unit)
     contacts_before = unit.contacts()
@@ -98,7 +100,8 @@ def update_unit(*, unit_id: int, actor: User, changes: dict) -> Unit:
         audit.record("unit.updated", tenant_id=unit.tenant_id, actor=actor, target_type="unit",
                      target_id=unit.id, before=before, after=after)
         _record_contact_change(unit, actor, contacts_before)
-    db.session.commit()
+    if commit:  # False: the caller's unit of work commits (e.g. an import)
+        db.session.commit()
     return unit
 
 
