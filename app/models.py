@@ -8,3 +8,4 @@ from app.blueprints.units.models import Responsibility, Unit, UnitContactChange 
 from app.blueprints.users.models import User  # noqa: F401
 from app.common.idempotency import IdempotencyKey  # noqa: F401
 from app.tenants.models import Tenant  # noqa: F401
+from app.blueprints.timelimits.models import EscalationStep, TimeLimitDefault  # noqa: F401

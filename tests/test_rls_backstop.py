@@ -56,6 +56,13 @@ INSERT_ROW = {
     "notifications": "INSERT INTO notifications (tenant_id, recipient_user_id, channel, kind, title, body, data, "
                      "dedupe_key, state, attempts, created_at) VALUES (:tenant, :user, 'inbox', 'forged', "
                      "'越界', '', '{}', 'forged-' || gen_random_uuid(), 'pending', 0, now())",
+    # Provisioning gives every tenant each cell and step already: DO NOTHING keeps A's control legal.
+    "time_limit_defaults": "INSERT INTO time_limit_defaults (tenant_id, duty_class, severity, ack_minutes, "
+                           "arrive_urban_minutes, arrive_suburban_minutes, arrive_rural_minutes, resolve_hours, "
+                           "resolve_working_days) VALUES (:tenant, 'standard', 'general', 1, 1, 1, 1, NULL, 1) "
+                           "ON CONFLICT DO NOTHING",
+    "escalation_steps": "INSERT INTO escalation_steps (tenant_id, clock, step, offset_minutes, recipients, is_enabled) "
+                        "VALUES (:tenant, 'resolve', 'red', 1, ARRAY['office'], true) ON CONFLICT DO NOTHING",
 }
 
 
