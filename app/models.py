@@ -9,3 +9,4 @@ from app.blueprints.users.models import User  # noqa: F401
 from app.common.idempotency import IdempotencyKey  # noqa: F401
 from app.tenants.models import Tenant  # noqa: F401
 from app.blueprints.timelimits.models import EscalationStep, TimeLimitDefault  # noqa: F401
+from app.blueprints.routing.models import RoutingExample, RoutingModel  # noqa: F401

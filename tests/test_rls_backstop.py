@@ -56,6 +56,12 @@ INSERT_ROW = {
     "notifications": "INSERT INTO notifications (tenant_id, recipient_user_id, channel, kind, title, body, data, "
                      "dedupe_key, state, attempts, created_at) VALUES (:tenant, :user, 'inbox', 'forged', "
                      "'越界', '', '{}', 'forged-' || gen_random_uuid(), 'pending', 0, now())",
+    "routing_examples": "INSERT INTO routing_examples (tenant_id, text, category_id, source, source_ref, "
+                        "confirmed_by_user_id, confirmed_at) VALUES (:tenant, '越界', :category, 'manual', "
+                        "'forged-' || gen_random_uuid(), :user, now())",
+    "routing_models": "INSERT INTO routing_models (tenant_id, version, analyzer_version, examples_digest, "
+                      "example_count, weights, trained_at, checked_at) VALUES (:tenant, "
+                      "1 + (random() * 1e8)::int, 1, repeat('0', 64), 0, '{}', now(), now())",
     # Provisioning gives every tenant each cell and step already: DO NOTHING keeps A's control legal.
     "time_limit_defaults": "INSERT INTO time_limit_defaults (tenant_id, duty_class, severity, ack_minutes, "
                            "arrive_urban_minutes, arrive_suburban_minutes, arrive_rural_minutes, resolve_hours, "
