@@ -11,6 +11,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import insert
+
 from app.blueprints.catalogue.models import Category, CategoryAssist, CategoryResponsibility, Route, Severity
 from app.blueprints.units.models import DutyClass, Responsibility, Unit, UnitKind
 from app.extensions import db
@@ -68,7 +70,6 @@ class GroupSpec:
 
 @dataclass(frozen=True)
 class Template:
-    name: str
     units: tuple[UnitSpec, ...]
     groups: tuple[GroupSpec, ...]
 
@@ -97,7 +98,7 @@ def parse(text: str, *, source: str = "<template>") -> Template:
     _check_catalogue(units, groups, problems)
     if problems:
         raise TemplateError(source, problems)
-    return Template(name=data.get("name", source), units=tuple(units), groups=tuple(groups))
+    return Template(units=tuple(units), groups=tuple(groups))
 
 
 def _unknown_keys(table: dict, allowed: set[str], where: str, problems: list[str]) -> None:
@@ -281,32 +282,49 @@ def _check_catalogue(units: list[UnitSpec], groups: list[GroupSpec], problems: l
 
 
 def apply(template: Template, tenant) -> None:
-    """Write the template for `tenant` in the current (creating) transaction; the caller commits."""
+    """Write the template for `tenant` in the current (creating) transaction; the caller commits.
+
+    Bulk INSERTs, batched by SQLAlchemy's insertmanyvalues: with the composite (tenant_id, id) keys
+    the unit of work would insert row by row to keep RETURNING in order. These return each new id
+    with the row's natural key instead, so the order of returned rows does not matter.
+    """
     tid = tenant.id
-    units = {spec.short_name: Unit(tenant_id=tid, name=spec.name, short_name=spec.short_name, kind=spec.kind,
-                                   duty_class=spec.duty_class, is_active=True, sort_order=position)
-             for position, spec in enumerate(template.units, start=1)}
-    db.session.add_all(units.values())
-    db.session.flush()
-    duties = {(spec.short_name, number): Responsibility(tenant_id=tid, unit_id=units[spec.short_name].id,
-                                                        number=number, text=text)
-              for spec in template.units for number, text in sorted(spec.responsibilities.items())}
-    groups = [Category(tenant_id=tid, parent_id=None, code=group.code, name=group.name,
-                       description=group.description, keywords=[], sort_order=position, is_active=True)
-              for position, group in enumerate(template.groups, start=1)]
-    db.session.add_all([*duties.values(), *groups])
-    db.session.flush()
-    categories = [(spec, Category(
-        tenant_id=tid, parent_id=group_row.id, code=spec.code, name=spec.name, description=spec.description,
-        keywords=list(spec.keywords), lead_unit_id=units[spec.lead].id, route=spec.route, severity=spec.severity,
-        needs_site_visit=spec.needs_site_visit, time_limits=spec.time_limits, sort_order=position, is_active=True))
-        for group, group_row in zip(template.groups, groups)
-        for position, spec in enumerate(group.categories, start=1)]
-    db.session.add_all([row for _, row in categories])
-    db.session.flush()
-    db.session.add_all(
-        [CategoryAssist(tenant_id=tid, category_id=row.id, unit_id=units[short].id)
-         for spec, row in categories for short in spec.assists]
-        + [CategoryResponsibility(tenant_id=tid, category_id=row.id, responsibility_id=duties[reference].id)
-           for spec, row in categories for reference in spec.responsibilities])
-    db.session.flush()
+    unit_ids = _insert(Unit, [Unit.short_name], [
+        dict(tenant_id=tid, name=spec.name, short_name=spec.short_name, kind=spec.kind, duty_class=spec.duty_class,
+             is_active=True, sort_order=position) for position, spec in enumerate(template.units, start=1)])
+    duty_ids = _insert(Responsibility, [Responsibility.unit_id, Responsibility.number], [
+        dict(tenant_id=tid, unit_id=unit_ids[spec.short_name], number=number, text=text)
+        for spec in template.units for number, text in sorted(spec.responsibilities.items())])
+    group_ids = _insert(Category, [Category.code], [
+        _category_row(tid, position, code=group.code, name=group.name, description=group.description)
+        for position, group in enumerate(template.groups, start=1)])
+    category_ids = _insert(Category, [Category.code], [
+        _category_row(tid, position, parent_id=group_ids[group.code], code=spec.code, name=spec.name,
+                      description=spec.description, keywords=list(spec.keywords), lead_unit_id=unit_ids[spec.lead],
+                      route=spec.route, severity=spec.severity, needs_site_visit=spec.needs_site_visit,
+                      time_limits=spec.time_limits)
+        for group in template.groups for position, spec in enumerate(group.categories, start=1)])
+    specs = [spec for group in template.groups for spec in group.categories]
+    _insert(CategoryAssist, [], [dict(tenant_id=tid, category_id=category_ids[spec.code], unit_id=unit_ids[short])
+                                 for spec in specs for short in spec.assists])
+    _insert(CategoryResponsibility, [], [
+        dict(tenant_id=tid, category_id=category_ids[spec.code], responsibility_id=duty_ids[unit_ids[short], number])
+        for spec in specs for short, number in spec.responsibilities])
+
+
+def _category_row(tenant_id: int, sort_order: int, **values) -> dict:
+    """Every column given, so all rows of one bulk INSERT share one statement."""
+    return dict(tenant_id=tenant_id, parent_id=None, description="", keywords=[], lead_unit_id=None,
+                route=Route.DIRECT.value, severity=Severity.GENERAL.value, needs_site_visit=True, time_limits={},
+                sort_order=sort_order, is_active=True) | values
+
+
+def _insert(model, key: list, rows: list[dict]) -> dict:
+    """Insert `rows`; with a `key`, return their new ids by it (a tuple for two columns)."""
+    if not rows:
+        return {}
+    if not key:
+        db.session.execute(insert(model), rows)
+        return {}
+    returned = db.session.execute(insert(model).returning(model.id, *key), rows).all()
+    return {(tuple(row[1:]) if len(key) > 1 else row[1]): row[0] for row in returned}
