@@ -94,6 +94,7 @@ class CatalogueImport:
         self.rejected_units: set[str] = set()
         self.rejected_codes: set[str] = set()
         self.bad_rows: set[tuple[str | None, int | None]] = set()
+        self.broken_cells: set[tuple[str, int, str]] = set()   # already reported: no "required" on top
 
     # ------------------------------------------------------------------ plumbing
 
@@ -117,6 +118,7 @@ class CatalogueImport:
             if xlsx.is_cell_error(value):
                 self.error(sheet.layout.title, row, key, "cell_error",
                            f"The cell holds the error {value.strip()} (a failed formula); type the value.")
+                self.broken_cells.add((sheet.layout.title, row, key))
                 continue
             values[key] = xlsx.convert(sheet.layout.column(key), value)
         return values
@@ -132,6 +134,8 @@ class CatalogueImport:
             index = next((part for part in path[1:] if isinstance(part, int)), None)
             if index is not None:
                 message = f"Item {index + 1}: {message}"
+            if (sheet, row, column) in self.broken_cells:
+                continue
             code = "required" if message == MISSING else "invalid_value"
             choices = next((c.choices for c in layout.columns if c.key == column and c.choices), None)
             if code == "invalid_value" and choices:

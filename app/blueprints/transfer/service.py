@@ -158,7 +158,9 @@ def import_catalogue(*, tenant, actor, data: bytes, dry_run: bool = False) -> di
         raise
     if run.errors:
         db.session.rollback()
-        shown = [error.as_dict() for error in run.errors[:MAX_REPORTED_ERRORS]]
+        sheet_order = {layout.title: index for index, layout in enumerate(xlsx.LAYOUTS)}
+        ordered = sorted(run.errors, key=lambda e: (sheet_order.get(e.sheet, -1), e.row or 0, e.column or ""))
+        shown = [error.as_dict() for error in ordered[:MAX_REPORTED_ERRORS]]
         more = f" (the first {len(shown)} are listed)" if len(run.errors) > len(shown) else ""
         raise Unprocessable("import_rejected", f"The workbook has {len(run.errors)} problem(s){more}; "
                                                "nothing was imported.", errors={"rows": shown})
