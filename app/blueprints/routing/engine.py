@@ -130,9 +130,12 @@ class Index:
             if doc.parent:
                 add(doc.parent["name"], doc.id, "parent", PARENT_PHRASE)
         total = max(len(docs), 1)
-        self.phrases = [(phrase, frozenset(phrase), math.log(1 + total / len(by_doc)) * _length_factor(phrase),
-                         [(doc_id, source, weight) for doc_id, (source, weight) in by_doc.items()])
-                        for phrase, by_doc in postings.items()]
+        # Keyed by first character: a query only looks at phrases that could start in its text.
+        self.phrases: dict[str, list[tuple]] = defaultdict(list)
+        for phrase, by_doc in postings.items():
+            self.phrases[phrase[0]].append(
+                (phrase, frozenset(phrase), math.log(1 + total / len(by_doc)) * _length_factor(phrase),
+                 [(doc_id, source, weight) for doc_id, (source, weight) in by_doc.items()]))
 
     def _build_terms(self, docs: list[CategoryDoc]) -> None:
         per_doc: dict[int, dict[str, tuple[float, str]]] = {}
@@ -190,12 +193,14 @@ class Index:
             entry.matches.append(match)
 
         text, text_chars = query.text, set(query.text)
-        for phrase, chars, idf, postings in self.phrases:
+        starts = text_chars.union(*query.expansions)
+        candidates = [entry for char in starts for entry in self.phrases.get(char, ())]
+        for phrase, chars, idf, postings in candidates:
             concept = None
             if phrase in text:
                 kind, factor, via = "phrase", 1.0, query.via.get(phrase)
             else:
-                expansion = next((e for e in query.expansions if phrase in e), None)
+                expansion = next((e for e in query.expansions if phrase in e), None) if query.expansions else None
                 if expansion is not None:
                     kind, factor, via = "concept", CONCEPT_MATCH, query.via.get(expansion)
                     concept = query.concept_of.get(expansion)
@@ -278,12 +283,13 @@ def _diversify(ranked: list[Scored]) -> list[Scored]:
     if REPEAT_UNIT_FACTOR >= 1.0 or len(ranked) < 3:
         return ranked
     remaining, ordered, seen = list(ranked), [], defaultdict(int)
+    position = {id(s): i for i, s in enumerate(ranked)}
 
     def unit(s: Scored):
         return s.doc.lead_unit["id"] if s.doc.lead_unit else None
 
     while remaining and len(ordered) < 20:
-        best = max(remaining, key=lambda s: (s.score * REPEAT_UNIT_FACTOR ** seen[unit(s)], -ranked.index(s)))
+        best = max(remaining, key=lambda s: (s.score * REPEAT_UNIT_FACTOR ** seen[unit(s)], -position[id(s)]))
         ordered.append(best)
         remaining.remove(best)
         seen[unit(best)] += 1
