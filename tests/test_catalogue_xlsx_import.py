@@ -83,7 +83,8 @@ def test_rows_match_by_name_or_short_name_and_absent_rows_and_columns_stay(clien
         "救援测试改", "emergency")
     assert one(sql, "SELECT count(*) FROM units WHERE tenant_id = :t", t=tenant.id)[0] == units_before
     assert one(sql, "SELECT count(*) FROM categories WHERE tenant_id = :t", t=tenant.id)[0] == categories_before
-    leak = one(sql, "SELECT severity, keywords, lead_unit_id, time_limits FROM categories WHERE code = 'T-GAS-LEAK'")
+    leak = one(sql, "SELECT severity, keywords, lead_unit_id, time_limits FROM categories "
+                    "WHERE code = 'T-GAS-LEAK'")
     assert leak.severity == "major"
     assert (leak.keywords, leak.lead_unit_id, leak.time_limits) == tuple(leak_before)
 
@@ -95,7 +96,7 @@ def test_booleans_and_choices_take_chinese_words_and_machine_values(client, offi
         ["T-B1", "T-GAS", "布尔一", "天然气", "police_first", "紧急", "否", "是"],
         ["T-B2", "T-GAS", "布尔二", "天然气", "公安先期处置", "urgent", "false", "TRUE"],
         ["T-B3", "T-GAS", "布尔三", "天然气", "直接派单", "一般", False, 0],
-        ["T-B4", "T-GAS", "布尔四", "天然气", None, None, None, None],
+        [" T-B4 ", "T-GAS ", "布尔四", " 天然气", None, None, None, None],  # codes and names trimmed
     ])
 
     response = upload(client, headers, "620602", content)
@@ -147,8 +148,9 @@ def test_duties_are_added_or_reworded_never_removed_and_can_be_served_at_once(cl
                  "AND u.id = r.unit_id WHERE u.short_name = '救援测试' ORDER BY r.number")
     assert [tuple(row) for row in duties] == [(1, "负责山地、水域遇险人员的搜救"), (2, "负责山地遇险人员的搜救（改）"),
                                               (3, "负责水域遇险人员的搜救")]
-    served = sql("SELECT r.number FROM category_responsibilities cr JOIN categories c ON c.tenant_id = cr.tenant_id "
-                 "AND c.id = cr.category_id JOIN unit_responsibilities r ON r.tenant_id = cr.tenant_id "
+    served = sql("SELECT r.number FROM category_responsibilities cr JOIN categories c "
+                 "ON c.tenant_id = cr.tenant_id AND c.id = cr.category_id "
+                 "JOIN unit_responsibilities r ON r.tenant_id = cr.tenant_id "
                  "AND r.id = cr.responsibility_id WHERE c.code = 'T-WATER' ORDER BY r.number")
     assert [row.number for row in served] == [1, 3]
     # The category linked to number 2 before still serves it: the row was kept, only its text changed.

@@ -19,7 +19,7 @@ SHEETS = ("单位", "职责", "派单目录")
 
 # A unit of its own (the template's units are used too: 公安, 建设, 天然气, 民政, 市政).
 RESCUE = {"name": "区应急救援测试中心", "short_name": "救援测试", "duty_class": "emergency",
-          "duty_phone": "0935-2210000", "leader_name": "王强", "leader_title": "主任",
+          "duty_phone": "0935-2210000", "leader_name": "王强", "leader_title": "主任 ",  # kept as typed
           "leader_phone": "13909351111", "liaison_name": "李明", "liaison_title": "科长",
           "liaison_phone": "+86-13909352222", "webhook_url": "https://rescue.example.gov.cn/hook",
           "sort_order": 90,
@@ -149,7 +149,7 @@ def patch_sheet_xml(content: bytes, sheet_index: int, edit) -> bytes:
 
 
 def catalogue_dump(sql, tenant_id: int) -> dict:
-    """A district's units and catalogue by natural keys (names, codes), ids left out: comparable across districts."""
+    """A district's units and catalogue by natural keys (names, codes), without ids: comparable across districts."""
     units = {row.short_name: dict(row._mapping) for row in sql(
         "SELECT name, short_name, duty_class, kind, duty_phone, leader_name, leader_title, leader_phone, "
         "liaison_name, liaison_title, liaison_phone, webhook_url, sort_order, is_active "

@@ -109,8 +109,8 @@ def test_a_cell_a_million_rows_down_is_refused_without_reading_a_million_rows(cl
 
 def test_a_huge_dimension_claim_is_ignored(client, office, sql):
     _tenant, headers = office
-    content = patch_sheet_xml(save_book(units_book(2)), 1,
-                              lambda xml: xml.replace('<dimension ref="A1:C3" />', '<dimension ref="A1:XFD1048576" />'))
+    content = patch_sheet_xml(save_book(units_book(2)), 1, lambda xml: xml.replace(
+        '<dimension ref="A1:C3" />', '<dimension ref="A1:XFD1048576" />'))
     assert b"XFD1048576" in zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
 
     response = upload(client, headers, "620602", content)
@@ -149,7 +149,8 @@ def test_a_formula_error_in_a_cell_is_reported_at_that_cell(client, office, unch
     response = upload(client, headers, "620602", content)
 
     rows = assert_error(response, 422, "import_rejected")["errors"]["rows"]
-    assert [(p["sheet"], p["row"], p["column"], p["code"]) for p in rows] == [("单位", 2, "duty_class", "cell_error")]
+    assert [(p["sheet"], p["row"], p["column"], p["code"]) for p in rows] == [
+        ("单位", 2, "duty_class", "cell_error")]
 
 
 def test_a_workbook_without_any_known_sheet_is_rejected(client, office, unchanged):

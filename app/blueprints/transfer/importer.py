@@ -176,7 +176,8 @@ class CatalogueImport:
                     self.error(sheet.layout.title, row, "name" if sheet.has("name") else "short_name", "required",
                                "A unit row needs its name or short name.")
                     continue
-                repeated = next(((key, seen[(key, value)]) for key, value in (("name", name), ("short_name", short))
+                names = (("name", name), ("short_name", short))
+                repeated = next(((key, seen[(key, value)]) for key, value in names
                                  if value is not None and (key, value) in seen), None)
                 unit = (by_name.get(name) if name else None) or (by_short.get(short) if short else None)
                 if repeated is None and unit is not None and unit.id in by_unit:
@@ -185,7 +186,7 @@ class CatalogueImport:
                     self.error(sheet.layout.title, row, repeated[0], "duplicate_in_file",
                                f"The same unit is already on row {repeated[1]}.")
                     continue
-                for key, value in (("name", name), ("short_name", short)):
+                for key, value in names:
                     if value is not None:
                         seen[(key, value)] = row
                 job = UnitJob(sheet.layout.title, row, unit, values)
@@ -222,7 +223,8 @@ class CatalogueImport:
             if key is None:
                 self.error(title, row, "unit", "required", "Name the unit (its short name).")
             elif job is None:
-                self.error(title, row, "unit", "unit_not_found", f"No unit {key!r} in this district or the 单位 sheet.")
+                self.error(title, row, "unit", "unit_not_found",
+                           f"No unit {key!r} in this district or the 单位 sheet.")
             elif item is not None and item["number"] in job.responsibilities:
                 self.error(title, row, "number", "duplicate_in_file",
                            f"{key} {item['number']}. is already on row {job.responsibility_rows[item['number']]}.")

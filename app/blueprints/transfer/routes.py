@@ -51,7 +51,7 @@ def _uploaded_workbook() -> bytes:
 @blp.route("/export.xlsx")
 class CatalogueExport(MethodView):
     @requires(Role.TENANT_ADMIN, Role.DISPATCHER, Role.LEADER, Role.PROVINCIAL_SUPERVISOR)
-    @blp.response(200, content_type=xlsx.MIMETYPE,
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type=xlsx.MIMETYPE,
                   description="Sheets 单位, 职责, 派单目录 and 说明; headers are `<中文> <key>`")
     def get(self, tenant_code):
         """Download the district's units, responsibilities and catalogue as an .xlsx workbook.

@@ -90,7 +90,8 @@ def export_catalogue(*, tenant) -> ExportFile:
             "needs_site_visit": category.needs_site_visit,
             "ack_minutes": limits.get("ack_minutes"), "arrive_minutes.urban": arrive.get("urban"),
             "arrive_minutes.suburban": arrive.get("suburban"), "arrive_minutes.rural": arrive.get("rural"),
-            "resolve_hours": limits.get("resolve_hours"), "resolve_working_days": limits.get("resolve_working_days"),
+            "resolve_hours": limits.get("resolve_hours"),
+            "resolve_working_days": limits.get("resolve_working_days"),
             "responsibilities": [ref[2] for ref in sorted(references[i] for i in category.responsibility_ids)],
             "sort_order": category.sort_order, "is_active": category.is_active,
         })

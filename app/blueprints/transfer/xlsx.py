@@ -54,6 +54,9 @@ class Column:
     kind: str = "text"              # text | int | bool | choice | list
     choices: dict[str, str] | None = None  # machine value -> zh-CN label
     width: int = 12
+    # Codes and references are looked up, so stray spaces go; stored text is kept exactly as typed
+    # (as the API keeps it), so an unchanged export imports as unchanged.
+    strip: bool = False
 
     @property
     def header(self) -> str:
@@ -88,18 +91,18 @@ UNITS = SheetLayout("单位", (
 ), key_columns=("name", "short_name"))
 
 RESPONSIBILITIES = SheetLayout("职责", (
-    Column("unit", "单位简称", width=12),
+    Column("unit", "单位简称", width=12, strip=True),
     Column("number", "序号", "int", width=8),
     Column("text", "职责内容", width=80),
 ), key_columns=("unit",))
 
 CATEGORIES = SheetLayout("派单目录", (
-    Column("code", "编码", width=14),
-    Column("parent_code", "上级编码", width=12),
+    Column("code", "编码", width=14, strip=True),
+    Column("parent_code", "上级编码", width=12, strip=True),
     Column("name", "名称", width=16),
     Column("description", "说明", width=30),
     Column("keywords", "关键词", "list", width=30),
-    Column("lead_unit", "主办单位", width=12),
+    Column("lead_unit", "主办单位", width=12, strip=True),
     Column("assisting_units", "协办单位", "list", width=20),
     Column("route", "处置方式", "choice", ROUTE_LABELS, width=14),
     Column("severity", "等级", "choice", SEVERITY_LABELS, width=8),
@@ -301,15 +304,18 @@ def is_cell_error(value) -> bool:
     return isinstance(value, str) and value.strip() in ERROR_CODES
 
 
-def to_text(value) -> str | None:
+def to_text(value, *, strip: bool = True) -> str | None:
+    """Text of a cell; None for a blank one (whitespace only counts as blank)."""
     if value is None:
         return None
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # 13909350000 typed as a number
-    text = str(value).strip()
-    return text or None
+    text = str(value)
+    if not text.strip():
+        return None
+    return text.strip() if strip else text
 
 
 def to_int(value):
@@ -371,4 +377,4 @@ def convert(column: Column, value):
         return to_choice(column, value)
     if column.kind == "list":
         return to_list(value)
-    return to_text(value)
+    return to_text(value, strip=column.strip)
