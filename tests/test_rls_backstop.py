@@ -56,6 +56,19 @@ INSERT_ROW = {
     "notifications": "INSERT INTO notifications (tenant_id, recipient_user_id, channel, kind, title, body, data, "
                      "dedupe_key, state, attempts, created_at) VALUES (:tenant, :user, 'inbox', 'forged', "
                      "'越界', '', '{}', 'forged-' || gen_random_uuid(), 'pending', 0, now())",
+    "roster_patterns": "INSERT INTO roster_patterns (tenant_id, unit_id, name, starts_on, start_time, shift_hours, "
+                       "created_at, updated_at) VALUES (:tenant, :unit, '越界' || gen_random_uuid(), current_date, "
+                       "'08:00', 24, now(), now())",
+    # A slot needs a pattern; row_params knows none, so the statement inserts its own first (a
+    # data-modifying CTE, not a read: under RLS the pattern INSERT itself is what gets refused).
+    "roster_pattern_slots": "WITH p AS (INSERT INTO roster_patterns (tenant_id, unit_id, name, starts_on, start_time, "
+                            "shift_hours, created_at, updated_at) VALUES (:tenant, :unit, '越界' || gen_random_uuid(), "
+                            "current_date, '08:00', 24, now(), now()) RETURNING tenant_id, id) "
+                            "INSERT INTO roster_pattern_slots (tenant_id, pattern_id, position, user_id) "
+                            "SELECT tenant_id, id, 0, :user FROM p",
+    "roster_overrides": "INSERT INTO roster_overrides (tenant_id, unit_id, kind, user_id, starts_at, ends_at, note, "
+                        "created_at, updated_at) VALUES (:tenant, :unit, 'extra', :user, now(), "
+                        "now() + interval '1 hour', '越界', now(), now())",
     "routing_examples": "INSERT INTO routing_examples (tenant_id, text, category_id, source, source_ref, "
                         "confirmed_by_user_id, confirmed_at) VALUES (:tenant, '越界', :category, 'manual', "
                         "'forged-' || gen_random_uuid(), :user, now())",
