@@ -7,6 +7,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
+from app.blueprints.transfer.xlsx import MAX_DATA_ROWS
 from tests.factories import assert_error, auth, database_snapshot, snapshot_difference
 from tests.test_catalogue_xlsx_support import export, patch_sheet_xml, save_book, upload
 
@@ -92,7 +93,9 @@ def test_a_file_over_five_megabytes_is_413(client, office, unchanged):
 def test_a_sheet_over_the_row_cap_is_413(client, office, unchanged):
     _tenant, headers = office
 
-    response = upload(client, headers, "620602", save_book(units_book(2001)))
+    assert upload(client, headers, "620602", save_book(units_book(MAX_DATA_ROWS)), dry_run=True).status_code == 200
+
+    response = upload(client, headers, "620602", save_book(units_book(MAX_DATA_ROWS + 1)))
 
     assert_error(response, 413, "too_many_rows")
 

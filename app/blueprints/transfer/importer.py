@@ -72,6 +72,28 @@ class CategoryJob:
     values: dict
 
 
+def _unit_unchanged(unit: Unit, fields: dict, is_active: bool) -> bool:
+    """Whether the row equals what is stored, by the service's own audit snapshot.
+
+    An unchanged row is not sent through the service: like an API client that does not PATCH
+    what it did not change, it is neither written nor re-checked (and a re-import stays fast).
+    """
+    current = units.snapshot(unit)
+    wanted = {**current, **{k: v for k, v in fields.items() if k in current}, "is_active": is_active}
+    if "responsibilities" in fields:
+        wanted["responsibilities"] = [[item["number"], item["text"]]
+                                      for item in sorted(fields["responsibilities"], key=lambda i: i["number"])]
+    return wanted == current
+
+
+def _category_unchanged(category: Category, fields: dict, is_active: bool) -> bool:
+    current = catalogue.snapshot(category)
+    wanted = {**current, **{k: v for k, v in fields.items() if k in current}, "is_active": is_active}
+    for key in ("assisting_unit_ids", "responsibility_ids"):
+        wanted[key] = sorted(set(wanted[key]))
+    return wanted == current
+
+
 def _flatten(messages, path=()):
     """marshmallow's nested messages as (path, message) pairs."""
     if isinstance(messages, dict):
@@ -274,6 +296,9 @@ class CatalogueImport:
                     units.update_unit(unit_id=job.unit.id, actor=self.actor, commit=False,
                                       changes={**fields, "is_active": is_active})
 
+            if job.unit is not None and _unit_unchanged(job.unit, fields, is_active):
+                self.counts["units_updated"] += 1  # matched; as stored, so nothing to write or audit
+                return
             if self._attempt(job.sheet, job.row, apply):
                 self.counts["units_created" if job.unit is None else "units_updated"] += 1
                 return
@@ -447,6 +472,9 @@ class CatalogueImport:
                     catalogue.update_category(category_id=existing.id, actor=self.actor, commit=False,
                                               changes={**changes, "is_active": is_active})
 
+            if existing is not None and _category_unchanged(existing, fields, is_active):
+                self.counts["categories_updated"] += 1
+                return
             if self._attempt(sheet, job.row, apply):
                 self.counts["categories_created" if existing is None else "categories_updated"] += 1
                 return

@@ -41,7 +41,8 @@ def _uploaded_workbook() -> bytes:
     try:
         upload = request.files.get("file")
     except RequestEntityTooLarge:
-        raise service.PayloadTooLarge("file_too_large", "The workbook is larger than 5 MB.") from None
+        raise service.PayloadTooLarge("file_too_large",
+                                      f"The workbook is larger than {xlsx.MAX_FILE_BYTES // 2**20} MB.") from None
     if upload is None:
         raise Unprocessable("file_required", "Attach the workbook in the multipart field `file`.",
                             errors={"file": ["Missing data for required field."]})
@@ -73,7 +74,8 @@ class CatalogueImport(MethodView):
     @requires(Role.TENANT_ADMIN)
     @blp.arguments(ImportArgs, location="query")
     @blp.response(200, ImportResultOut)
-    @blp.alt_response(413, description="`file_too_large` (over 5 MB) or `too_many_rows` (a sheet over 2000 rows)")
+    @blp.alt_response(413, description=f"`file_too_large` (over {xlsx.MAX_FILE_BYTES // 2**20} MB) or "
+                                       f"`too_many_rows` (a sheet over {xlsx.MAX_DATA_ROWS} rows)")
     @blp.alt_response(415, description="`multipart_required`, or `not_xlsx`: the file does not open as a workbook")
     @blp.alt_response(422, description="`file_required`, or `import_rejected`: nothing was imported; "
                                        "`errors.rows` lists every problem as {sheet, row, column, code, message}")
