@@ -17,7 +17,9 @@ from sqlalchemy import select
 from app.blueprints.audit import service as audit
 from app.blueprints.catalogue.models import Category
 from app.blueprints.transfer import xlsx
-from app.blueprints.transfer.importer import UNIT_FIELDS, CatalogueImport
+from app.blueprints.transfer.category_rows import CategorySheet
+from app.blueprints.transfer.importer import ImportRun
+from app.blueprints.transfer.unit_rows import UNIT_FIELDS, UnitSheets
 from app.blueprints.units.models import Unit
 from app.errors import DomainError, Unprocessable
 from app.extensions import db
@@ -151,17 +153,16 @@ def import_catalogue(*, tenant, actor, data: bytes, dry_run: bool = False) -> di
         raise Unprocessable("import_rejected", "The workbook has none of the sheets 单位, 职责, 派单目录.",
                             errors={"rows": [{"sheet": None, "row": None, "column": None, "code": "no_known_sheet",
                                               "message": "Name the sheets 单位, 职责 and 派单目录."}]})
-    run = CatalogueImport(tenant=tenant, actor=actor, sheets=sheets)
+    run = ImportRun(tenant=tenant, actor=actor, sheets=sheets)
     try:
-        run.run()
+        UnitSheets(run).apply()
+        CategorySheet(run).apply()   # after the units: categories may name units the workbook creates
     except BaseException:
         db.session.rollback()
         raise
     if run.errors:
         db.session.rollback()
-        sheet_order = {layout.title: index for index, layout in enumerate(xlsx.LAYOUTS)}
-        ordered = sorted(run.errors, key=lambda e: (sheet_order.get(e.sheet, -1), e.row or 0, e.column or ""))
-        shown = [error.as_dict() for error in ordered[:MAX_REPORTED_ERRORS]]
+        shown = [error.as_dict() for error in run.sorted_errors()[:MAX_REPORTED_ERRORS]]
         more = f" (the first {len(shown)} are listed)" if len(run.errors) > len(shown) else ""
         raise Unprocessable("import_rejected", f"The workbook has {len(run.errors)} problem(s){more}; "
                                                "nothing was imported.", errors={"rows": shown})
