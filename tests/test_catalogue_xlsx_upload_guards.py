@@ -82,10 +82,11 @@ def test_a_json_body_or_a_form_without_the_file_is_refused(client, office, uncha
     assert "file" in assert_error(without_file, 422, "file_required")["errors"]
 
 
-def test_a_file_over_five_megabytes_is_413(client, office, unchanged):
+@pytest.mark.parametrize("size", [5 * MB + 1, 7 * MB], ids=["just-over", "request-over"])
+def test_a_file_over_five_megabytes_is_413(client, office, unchanged, size):
     _tenant, headers = office
 
-    response = upload(client, headers, "620602", b"\0" * (5 * MB + 1))
+    response = upload(client, headers, "620602", b"\0" * size)
 
     assert_error(response, 413, "file_too_large")
 
