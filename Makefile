@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install clean
+.PHONY: run test install clean routing-report
 
 ## make run: install, migrate, seed the demo district, start the API (http://127.0.0.1:8000) and worker
 run: $(STAMP)
@@ -13,6 +13,10 @@ run: $(STAMP)
 ## make test: install, then run every test against real PostgreSQL and Redis
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## make routing-report: measure the routing suggester on the labelled calls (docs/routing-accuracy.md)
+routing-report: $(STAMP)
+	$(BIN)/python -m bench.routing.accuracy
 
 install: $(STAMP)
 

@@ -175,3 +175,23 @@ def make_unit(app, tenant: TenantRef, *, name: str, short_name: str, duty_class:
     with app.app_context(), tenant_scope([tenant.id], is_platform=True):
         return service.create_unit(tenant_id=tenant.id, actor=None, name=name, short_name=short_name,
                                    duty_class=duty_class, responsibilities=[]).id
+
+
+def make_roster_rows(app, tenant: TenantRef, responder: UserRef) -> tuple[int, int]:
+    """One rotation pattern and one extra-shift override for the responder's unit: (pattern id, override id)."""
+    from datetime import UTC, date, datetime, time
+
+    from app.blueprints.rosters import service
+    from app.extensions import db
+    from app.tenants.context import tenant_scope
+    from app.tenants.models import Tenant
+
+    with app.app_context(), tenant_scope([tenant.id]):
+        pattern = service.create_pattern(actor=None, unit_id=responder.unit_id, name="probe",
+                                         starts_on=date(2026, 3, 1), start_time=time(8, 0), shift_hours=24,
+                                         user_ids=[responder.id])
+        override = service.create_override(tenant=db.session.get(Tenant, tenant.id), actor=None,
+                                           unit_id=responder.unit_id, kind="extra", user_id=responder.id,
+                                           starts_at=datetime(2026, 1, 1, tzinfo=UTC),
+                                           ends_at=datetime(2026, 1, 1, 1, tzinfo=UTC))
+        return pattern.id, override.id

@@ -30,7 +30,7 @@ from marshmallow import validate
 from app.common.authz import ViewPolicy, policy_for
 from app.common.roles import Role
 from tests.factories import (PASSWORD, TenantRef, UserRef, client_from, database_snapshot, login,
-                             make_category, make_notification, snapshot_difference)
+                             make_category, make_notification, make_roster_rows, snapshot_difference)
 
 ERROR_KEYS = {"code", "status", "message", "error", "errors"}
 WRITE_METHODS = ("POST", "PATCH", "PUT")
@@ -55,6 +55,17 @@ class World:
     tokens: dict[Role, dict] = field(default_factory=dict)
     category_id: int | None = None      # a level-1 group
     notification_id: int | None = None  # a message of the tenant admin (the sweep's preferred caller)
+    roster_ids: tuple[int, int] = (0, 0)  # a pattern and an override of the unit users' unit
+
+    def first_id(self, table: str) -> int:
+        """The tenant's first row of a table every tenant is provisioned with."""
+        from sqlalchemy import text
+
+        from app.extensions import db
+        from app.tenants.context import tenant_scope
+
+        with self.app.app_context(), tenant_scope([self.tenant.id]):
+            return db.session.execute(text(f"SELECT min(id) FROM {table}")).scalar_one()
 
     def bearer(self, role: Role | None) -> dict:
         if role is None:
@@ -87,6 +98,7 @@ def world(app, factory) -> World:
     result = World(app=app, tenant=tenant, users=users)
     result.category_id = make_category(app, tenant, code="SWEEP", name="扫描分组")
     result.notification_id = make_notification(app, tenant, users[Role.TENANT_ADMIN])
+    result.roster_ids = make_roster_rows(app, tenant, users[Role.RESPONDER])
     for role, user in users.items():
         result.tokens[role] = login(fresh_client(app), user)
     return result
@@ -100,6 +112,10 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "unit_id": lambda w: w.users[Role.UNIT_LIAISON].unit_id,
     "category_id": lambda w: w.category_id,
     "notification_id": lambda w: w.notification_id,
+    "time_limit_id": lambda w: w.first_id("time_limit_defaults"),
+    "escalation_step_id": lambda w: w.first_id("escalation_steps"),
+    "pattern_id": lambda w: w.roster_ids[0],
+    "override_id": lambda w: w.roster_ids[1],
 }
 
 # A value of the right shape that names nothing.
@@ -110,6 +126,10 @@ MISSING_PATH_VALUES: dict[str, Any] = {
     "unit_id": 987654321,
     "category_id": 987654321,
     "notification_id": 987654321,
+    "time_limit_id": 987654321,
+    "escalation_step_id": 987654321,
+    "pattern_id": 987654321,
+    "override_id": 987654321,
 }
 
 # One valid body per JSON endpoint, with every field the schema declares (ids real, so that a bad
@@ -154,6 +174,28 @@ EXAMPLE_BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
         "name": "扫描分组", "description": "", "keywords": [], "lead_unit_id": None, "assisting_unit_ids": [],
         "responsibility_ids": [], "route": "direct", "severity": "general", "needs_site_visit": True,
         "sort_order": 0, "is_active": True, "time_limits": {"resolve_hours": 4}},
+    ("PATCH", "/api/v1/t/<tenant_code>/time-limits/defaults/<int:time_limit_id>"): lambda w: {
+        "ack_minutes": 15, "arrive_minutes": {"urban": 30, "suburban": 45, "rural": 60},
+        "resolve_hours": None, "resolve_working_days": 4},
+    ("PATCH", "/api/v1/t/<tenant_code>/time-limits/escalation-steps/<int:escalation_step_id>"): lambda w: {
+        "offset_minutes": -10, "recipients": ["liaison", "on_duty"], "is_enabled": True},
+    ("POST", "/api/v1/t/<tenant_code>/time-limits/preview"): lambda w: {
+        "duty_class": "standard", "severity": "general", "area": "urban", "needs_site_visit": True,
+        "category_id": None, "issued_at": "2026-02-13T02:00:00+00:00"},
+    ("POST", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/patterns"): lambda w: {
+        "name": "24小时轮班", "starts_on": "2026-03-01", "start_time": "08:00", "shift_hours": 12,
+        "every_hours": 24, "ends_on": "2026-12-31",
+        "user_ids": [w.users[Role.RESPONDER].id, w.users[Role.UNIT_LIAISON].id]},
+    ("PATCH", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/patterns/<int:pattern_id>"): lambda w: {
+        "name": "白班", "starts_on": "2026-03-02", "start_time": "09:00", "shift_hours": 12, "every_hours": 24,
+        "ends_on": None, "user_ids": [w.users[Role.UNIT_LEADER].id]},
+    ("POST", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/overrides"): lambda w: {
+        "kind": "replace", "user_id": w.users[Role.UNIT_LEADER].id, "replaced_user_id": w.users[Role.RESPONDER].id,
+        "starts_at": "2026-03-03T08:00:00+08:00", "ends_at": "2026-03-04T08:00:00+08:00", "note": "调班"},
+    ("PATCH", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/overrides/<int:override_id>"): lambda w: {
+        "user_id": w.users[Role.UNIT_LEADER].id, "replaced_user_id": None,
+        "starts_at": "2026-01-01T09:00:00+08:00", "ends_at": "2026-01-01T10:00:00+08:00", "note": "加班"},
+    ("POST", "/api/v1/t/<tenant_code>/routing/suggest"): lambda w: {"text": "我家然气漏了，电悌也坏了", "limit": 5},
 }
 
 CONTACTS = {"duty_phone": "0935-2210000", "leader_name": "赵局长", "leader_title": "副局长",

@@ -12,6 +12,7 @@ The cast, rebuilt for each test:
 """
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import re
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import pytest
+from openpyxl import load_workbook
 
 from app.common.roles import TENANT_ROLES
 from tests.factories import (TenantRef, UserRef, assert_error, client_from, login, make_category,
-                             make_notification, make_unit)
+                             make_notification, make_roster_rows, make_unit)
 
 TENANT_PREFIX = "/api/v1/t/<tenant_code>"
 PLATFORM_PREFIX = "/api/v1/tenants"
@@ -32,6 +34,8 @@ SUPERVISOR = "provincial_supervisor"
 PLATFORM_ADMIN = "platform_admin"
 EVERY_TENANT_ROLE = frozenset(role.value for role in TENANT_ROLES)
 ADMIN_ONLY = frozenset({"tenant_admin"})
+# The office for every unit; a unit's liaison and leader for their own unit only.
+ROSTER_MANAGERS = frozenset({"tenant_admin", "unit_liaison", "unit_leader"})
 
 # Who may call what (design.md section 8 and the views' @requires). A route missing
 # here fails test_expected_matrix_lists_exactly_the_tenant_routes: add it with its roles.
@@ -58,6 +62,28 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/t/<tenant_code>/inbox"): EVERY_TENANT_ROLE,
     ("POST", "/api/v1/t/<tenant_code>/inbox/<int:notification_id>/read"): EVERY_TENANT_ROLE,
     ("POST", "/api/v1/t/<tenant_code>/inbox/read-all"): EVERY_TENANT_ROLE,
+    ("GET", "/api/v1/t/<tenant_code>/time-limits"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("PATCH", "/api/v1/t/<tenant_code>/time-limits/defaults/<int:time_limit_id>"): ADMIN_ONLY,
+    ("PATCH", "/api/v1/t/<tenant_code>/time-limits/escalation-steps/<int:escalation_step_id>"): ADMIN_ONLY,
+    # A computation, not a change, but a POST: the provincial supervisor gets the gate's read_only.
+    ("POST", "/api/v1/t/<tenant_code>/time-limits/preview"): EVERY_TENANT_ROLE,
+    ("GET", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/patterns"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("GET", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/patterns/<int:pattern_id>"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("POST", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/patterns"): ROSTER_MANAGERS,
+    ("PATCH", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/patterns/<int:pattern_id>"): ROSTER_MANAGERS,
+    ("DELETE", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/patterns/<int:pattern_id>"): ROSTER_MANAGERS,
+    ("GET", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/overrides"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("GET", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/overrides/<int:override_id>"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("POST", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/overrides"): ROSTER_MANAGERS,
+    ("PATCH", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/overrides/<int:override_id>"): ROSTER_MANAGERS,
+    ("DELETE", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/overrides/<int:override_id>"): ROSTER_MANAGERS,
+    ("GET", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/shifts"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("GET", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/on-duty"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("GET", "/api/v1/t/<tenant_code>/roster/gaps"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("POST", "/api/v1/t/<tenant_code>/routing/suggest"): frozenset({"dispatcher", "tenant_admin", "leader"}),
+    ("GET", "/api/v1/t/<tenant_code>/catalogue/export.xlsx"): frozenset(
+        {"tenant_admin", "dispatcher", "leader", SUPERVISOR}),
+    ("POST", "/api/v1/t/<tenant_code>/catalogue/import"): ADMIN_ONLY,
 }
 
 # Routes whose rows belong to one caller (a user's own messages): an allowed role that is not
@@ -86,7 +112,14 @@ ID_RECIPES: dict[str, Callable[["Side"], object]] = {
     "unit_id": lambda side: side.users["unit_liaison"].unit_id,
     "category_id": lambda side: side.category_id,
     "notification_id": lambda side: side.notification_id,
+    "time_limit_id": lambda side: side.first_id["time_limit_defaults"],
+    "escalation_step_id": lambda side: side.first_id["escalation_steps"],
+    "pattern_id": lambda side: side.roster_ids[0],
+    "override_id": lambda side: side.roster_ids[1],
 }
+
+# Tables whose first row of a tenant serves as an id recipe (rows every tenant is provisioned with).
+FIRST_ROW_TABLES = ("time_limit_defaults", "escalation_steps")
 PLATFORM_PARAM_RECIPES: dict[str, Callable[["World"], object]] = {
     "code": lambda world: world.a.tenant.code,
 }
@@ -95,6 +128,11 @@ PLATFORM_PARAM_RECIPES: dict[str, Callable[["World"], object]] = {
 # harmless when allowed. Unlisted routes get `{}`: a 422 for an allowed role still
 # proves the call passed the gate.
 PROBE_BODIES: dict[tuple[str, str], dict] = {
+    ("POST", "/api/v1/t/<tenant_code>/routing/suggest"): {"text": "停电了", "limit": 5},
+    ("POST", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/patterns"): {"name": "probe", "starts_on": "2026-03-01", "start_time": "08:00",
+                                "shift_hours": 24, "user_ids": [987654321]},
+    ("POST", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/overrides"): {"kind": "extra", "user_id": 987654321, "starts_at": "2026-03-01T08:00:00+08:00",
+                                 "ends_at": "2026-03-01T20:00:00+08:00"},
     ("POST", "/api/v1/t/<tenant_code>/users/<int:user_id>/password"): {"new_password": "Probe-pass-1"},
 }
 
@@ -115,6 +153,8 @@ class Side:
     category_id: int | None = None
     notification_id: int | None = None
     extra_markers: set[str] = field(default_factory=set)
+    first_id: dict[str, int] = field(default_factory=dict)
+    roster_ids: tuple[int, int] = (0, 0)
 
     def markers(self) -> set[str]:
         """Strings that only this tenant's records carry."""
@@ -136,7 +176,7 @@ def _bearer(app, user: UserRef) -> dict:
     return {"Authorization": f"Bearer {login(client, user)['access_token']}"}
 
 
-def _side(app, factory, code: str, name: str, province: str, prefix: str) -> Side:
+def _side(app, factory, sql, code: str, name: str, province: str, prefix: str) -> Side:
     tenant = factory.tenant(code, name, template="liangzhou")
     users = {role: factory.user(tenant, role, username=f"{prefix}.{role.replace('_', '-')}")
              for role in sorted(EVERY_TENANT_ROLE)}
@@ -147,6 +187,9 @@ def _side(app, factory, code: str, name: str, province: str, prefix: str) -> Sid
     side.category_id = make_category(app, tenant, code=f"{prefix[:9]}-GRP", name=f"{prefix}分组")
     make_unit(app, tenant, name=f"{prefix}单位", short_name=f"{prefix}单位")
     side.extra_markers = {f"{prefix}分组", f"{prefix}单位"}
+    side.roster_ids = make_roster_rows(app, tenant, users["responder"])
+    side.first_id = {table: sql(f"SELECT min(id) FROM {table} WHERE tenant_id = :t", t=tenant.id)[0][0]
+                     for table in FIRST_ROW_TABLES}
     side.notification_id = make_notification(app, tenant, users["tenant_admin"])
     side.headers = {role: _bearer(app, user) for role, user in users.items()}
     side.headers[SUPERVISOR] = _bearer(app, supervisor)
@@ -154,9 +197,9 @@ def _side(app, factory, code: str, name: str, province: str, prefix: str) -> Sid
 
 
 @pytest.fixture
-def world(app, factory) -> World:
-    a = _side(app, factory, "620602", "凉州区", "620000", "a620602")
-    b = _side(app, factory, "110105", "朝阳区", "110000", "b110105")
+def world(app, factory, sql) -> World:
+    a = _side(app, factory, sql, "620602", "凉州区", "620000", "a620602")
+    b = _side(app, factory, sql, "110105", "朝阳区", "110000", "b110105")
     admin = factory.user(None, PLATFORM_ADMIN, username="platform.admin")
     return World(a, b, _bearer(app, admin))
 
@@ -235,6 +278,12 @@ def all_pages(client, url: str, headers: dict) -> list:
     while True:
         response = client.get(url, headers=headers, query_string={"page": page} if page > 1 else None)
         assert response.status_code == 200, (url, response.get_json())
+        if response.mimetype.endswith("spreadsheetml.sheet"):
+            # A workbook: its text cells (the 说明 sheet names the district) are the "records".
+            book = load_workbook(io.BytesIO(response.get_data()), read_only=True)
+            bodies.append([value for sheet in book for row in sheet.iter_rows(values_only=True)
+                           for value in row if isinstance(value, str)])
+            return bodies
         bodies.append(response.get_json())
         pagination = json.loads(response.headers.get("X-Pagination", "{}"))
         if "next_page" not in pagination:

@@ -1,7 +1,7 @@
 """Routing suggestions: confirmed examples and trained models.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-29 18:10:00.000000
 """
 from alembic import op
@@ -11,7 +11,7 @@ from app import rls
 from sqlalchemy.dialects import postgresql
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

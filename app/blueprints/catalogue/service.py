@@ -9,6 +9,7 @@ from app.blueprints.catalogue.models import Category, CategoryAssist, CategoryRe
 from app.blueprints.units.models import Responsibility, Unit, UnitKind
 from app.blueprints.users.models import User
 from app.common.listing import paginate
+from app.common.models import utcnow
 from app.errors import Conflict, NotFound, Unprocessable
 from app.extensions import db
 
@@ -174,6 +175,9 @@ def update_category(*, category_id: int, actor: User, changes: dict, commit: boo
     _flush_unique(category)
     after = snapshot(category)
     if after != before:
+        # Link and responsibility changes leave the row itself untouched; readers that cache the
+        # catalogue (routing suggestions) watch updated_at.
+        category.updated_at = utcnow()
         audit.record("category.updated", tenant_id=category.tenant_id, actor=actor, target_type="category",
                      target_id=category.id, before=before, after=after)
     if commit:  # False: the caller's unit of work commits (e.g. an import)

@@ -9,6 +9,7 @@ from app.blueprints.notifications import service as notifications
 from app.blueprints.units.models import CONTACT_FIELDS, Responsibility, Unit, UnitContactChange
 from app.blueprints.users.models import User
 from app.common.listing import paginate
+from app.common.models import utcnow
 from app.common.roles import Role
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.extensions import db
@@ -97,6 +98,9 @@ def update_unit(*, unit_id: int, actor: User, changes: dict, commit: bool = True
     _flush_unique(unit)
     after = snapshot(unit)
     if after != before:
+        # Link and responsibility changes leave the row itself untouched; readers that cache the
+        # catalogue (routing suggestions) watch updated_at.
+        unit.updated_at = utcnow()
         audit.record("unit.updated", tenant_id=unit.tenant_id, actor=actor, target_type="unit",
                      target_id=unit.id, before=before, after=after)
         _record_contact_change(unit, actor, contacts_before)
