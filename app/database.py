@@ -19,6 +19,7 @@ from psycopg import sql
 from sqlalchemy import BigInteger, Boolean, String, any_, event, func, or_, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.extensions import db
@@ -101,6 +102,21 @@ def _refuse_foreign_tenant_rows(session: Session, _context, _instances) -> None:
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, TenantOwned) and obj.tenant_id not in allowed:
             raise NotFound("tenant_not_found", "The tenant does not exist.")
+
+
+def flush_unique(obj, conflicts: dict) -> None:
+    """Add and flush `obj` in a savepoint; a violated unique constraint named in `conflicts` raises
+    the domain error its factory makes (e.g. {"uq_users_username": lambda: Conflict("username_taken",
+    ...)}). Any other integrity error is a bug and propagates."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(obj)
+            db.session.flush()
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+        if constraint in conflicts:
+            raise conflicts[constraint]() from None
+        raise
 
 
 class UnitOfWork:

@@ -12,7 +12,7 @@ def office(client, factory):
     headers = auth(client, factory.user(tenant, "tenant_admin"))
     ids = {short: factory.unit_id(tenant, short) for short in ("公安", "建设", "天然气", "市政")}
     group = client.post("/api/v1/t/620602/categories", headers=headers,
-                        json={"code": "GAS", "name": "燃气"}).get_json()
+                        json={"code": "GAS", "name": "测试燃气组"}).get_json()
     return tenant, headers, ids, group
 
 
@@ -157,3 +157,11 @@ def test_only_the_office_writes_the_catalogue(client, office, factory):
 
     assert client.get("/api/v1/t/620602/categories", headers=desk).status_code == 200
     assert_error(client.post("/api/v1/t/620602/categories", headers=desk, json=gas_leak(ids, group)), 403)
+
+
+def test_level_one_names_are_unique_too(client, office):
+    _tenant, headers, _ids, _group = office
+
+    response = client.post("/api/v1/t/620602/categories", headers=headers, json={"code": "GAS2", "name": "测试燃气组"})
+
+    assert_error(response, 409, "category_name_taken")

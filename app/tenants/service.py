@@ -4,9 +4,9 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.blueprints.audit import service as audit
+from app.database import flush_unique
 from app.errors import Conflict, NotFound, Unprocessable
 from app.extensions import db
 from app.tenants.context import narrow
@@ -38,12 +38,8 @@ def create_tenant(*, code: str, name: str, actor=None, province_code: str | None
     _check_time_zone(time_zone)
     tenant = Tenant(code=code, name=name, province_code=province_code or province_of(code),
                     time_zone=time_zone, status=TenantStatus.ACTIVE.value, settings=settings or {})
-    try:
-        with db.session.begin_nested():
-            db.session.add(tenant)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("tenant_exists", f"A tenant with code {code} exists.") from None
+    flush_unique(tenant, {"uq_tenants_code": lambda: Conflict("tenant_exists",
+                                                              f"A tenant with code {code} exists.")})
     # From here on this transaction acts inside the new tenant.
     narrow(tenant_ids=frozenset({tenant.id}))
     provision_defaults(tenant)

@@ -45,7 +45,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_categories_tenant_id_tenants')),
     sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_categories')),
     sa.UniqueConstraint('tenant_id', 'code', name=op.f('uq_categories_tenant_id_code')),
-    sa.UniqueConstraint('tenant_id', 'parent_id', 'name', name=op.f('uq_categories_tenant_id_parent_id_name'))
+    sa.UniqueConstraint('tenant_id', 'parent_id', 'name', name=op.f('uq_categories_tenant_id_parent_id_name'), postgresql_nulls_not_distinct=True)
     )
     op.create_table('unit_responsibilities',
     sa.Column('tenant_id', sa.BigInteger(), nullable=False),

@@ -38,7 +38,8 @@ class Category(TenantOwned, Timestamps, db.Model):
         ForeignKeyConstraint(["tenant_id", "parent_id"], ["categories.tenant_id", "categories.id"]),
         ForeignKeyConstraint(["tenant_id", "lead_unit_id"], ["units.tenant_id", "units.id"]),
         UniqueConstraint("tenant_id", "code"),
-        UniqueConstraint("tenant_id", "parent_id", "name"),
+        # NULLS NOT DISTINCT: level-1 names (parent NULL) are unique too.
+        UniqueConstraint("tenant_id", "parent_id", "name", postgresql_nulls_not_distinct=True),
         CheckConstraint("route IN ('police', 'police_first', 'direct')", name="route_known"),
         CheckConstraint("severity IN ('general', 'urgent', 'major')", name="severity_known"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),

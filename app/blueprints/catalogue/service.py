@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from sqlalchemy import any_, literal, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from app.blueprints.audit import service as audit
 from app.blueprints.catalogue.models import Category, CategoryAssist, CategoryResponsibility, Route
@@ -10,6 +9,7 @@ from app.blueprints.units.models import Responsibility, Unit, UnitKind
 from app.blueprints.users.models import User
 from app.common.listing import paginate
 from app.common.models import utcnow
+from app.database import flush_unique
 from app.errors import Conflict, NotFound, Unprocessable
 from app.extensions import db
 
@@ -138,17 +138,17 @@ def get_category_or_422(category_id: int) -> Category:
     return category
 
 
+_CATEGORY_CONFLICTS = {
+    "uq_categories_tenant_id_code": lambda: Conflict("category_code_taken", "Another category has that code.",
+                                             errors={"code": ["Already in use."]}),
+    "uq_categories_tenant_id_parent_id_name": lambda: Conflict(
+        "category_name_taken", "Another category under the same parent has that name.",
+        errors={"name": ["Already in use."]}),
+}
+
+
 def _flush_unique(category: Category) -> None:
-    try:
-        with db.session.begin_nested():
-            db.session.add(category)
-            db.session.flush()
-    except IntegrityError as error:
-        if "code" in str(error.orig):
-            raise Conflict("category_code_taken", "Another category has that code.",
-                           errors={"code": ["Already in use."]}) from None
-        raise Conflict("category_name_taken", "Another category under the same parent has that name.",
-                       errors={"name": ["Already in use."]}) from None
+    flush_unique(category, _CATEGORY_CONFLICTS)
 
 
 def create_category(*, tenant_id: int, actor: User, assisting_unit_ids: list[int] | None = None,

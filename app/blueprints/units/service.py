@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 
 from app.blueprints.audit import service as audit
 from app.blueprints.notifications import service as notifications
@@ -11,6 +10,7 @@ from app.blueprints.users.models import User
 from app.common.listing import paginate
 from app.common.models import utcnow
 from app.common.roles import Role
+from app.database import flush_unique
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.extensions import db
 
@@ -63,15 +63,17 @@ def _set_responsibilities(unit: Unit, items: list[dict]) -> None:
     unit.responsibilities = kept
 
 
+_UNIT_CONFLICTS = {
+    "uq_units_tenant_id_name": lambda: Conflict("unit_name_taken", "Another unit has that name.",
+                                        errors={"name": ["Already in use."]}),
+    "uq_units_tenant_id_short_name": lambda: Conflict("unit_short_name_taken",
+                                                      "Another unit has that short name.",
+                                              errors={"short_name": ["Already in use."]}),
+}
+
+
 def _flush_unique(unit: Unit) -> None:
-    try:
-        with db.session.begin_nested():
-            db.session.add(unit)
-            db.session.flush()
-    except IntegrityError as error:
-        field = "short_name" if "short_name" in str(error.orig) else "name"
-        raise Conflict(f"unit_{field}_taken", f"Another unit has that {field.replace('_', ' ')}.",
-                       errors={field: ["Already in use."]}) from None
+    flush_unique(unit, _UNIT_CONFLICTS)
 
 
 def create_unit(*, tenant_id: int, actor: User, responsibilities: list[dict], commit: bool = True,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from sqlalchemy import any_, literal, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from app.blueprints.audit import service as audit
 from app.blueprints.auth.passwords import hash_password
@@ -11,6 +10,7 @@ from app.blueprints.units.models import Unit
 from app.blueprints.users.models import User
 from app.common.listing import paginate, sort_clause
 from app.common.roles import TENANT_ROLES, UNIT_ROLES, Role
+from app.database import flush_unique
 from app.errors import Conflict, NotFound, Unprocessable
 from app.extensions import db
 from app.tenants.models import Tenant
@@ -64,13 +64,8 @@ def create_user(*, tenant: Tenant | None, actor: User | None, username: str, dis
         unit_id=unit_id, roles=roles, password_hash=hash_password(password), is_active=True,
         token_version=0, failed_login_count=0,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(user)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("username_taken", "That username is already in use.",
-                       errors={"username": ["Already in use."]}) from None
+    flush_unique(user, {"uq_users_username": lambda: Conflict(
+        "username_taken", "That username is already in use.", errors={"username": ["Already in use."]})})
     audit.record("user.created", tenant_id=user.tenant_id, actor=actor, target_type="user",
                  target_id=user.id, after=snapshot(user))
     db.session.commit()
