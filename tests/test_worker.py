@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 from rq import Queue, SimpleWorker
 
@@ -77,6 +78,26 @@ def test_the_worker_process_starts_and_runs_jobs(test_env, client, factory, sql,
         assert process.poll() is None
         assert result is not None and result.type == result.Type.SUCCESSFUL, result and result.exc_string
         assert sql("SELECT count(*) FROM idempotency_keys")[0][0] == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_the_worker_process_runs_the_cron_sweeps(test_env, redis_client):
+    from rq.cron import CronScheduler
+
+    from worker.cron import CRON_NAME
+
+    process = subprocess.Popen([sys.executable, "-m", "worker"], cwd=PROJECT_ROOT,
+                               env={**os.environ, **test_env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        names: list[str] = []
+        while time.monotonic() < deadline and CRON_NAME not in names:
+            assert process.poll() is None
+            names = [cron.name for cron in CronScheduler.all(redis_client)]
+            time.sleep(0.2)  # the cron child registers itself in Redis; nothing to block on
+        assert CRON_NAME in names, process.stdout.read1().decode() if process.stdout else ""
     finally:
         process.terminate()
         process.wait(timeout=30)

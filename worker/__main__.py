@@ -11,25 +11,12 @@ import multiprocessing
 import sys
 
 from rq import SimpleWorker
-from rq.cron import CronScheduler
 
 from worker.context import get_app
-from worker.queues import DEFAULT, QUEUES
+from worker.cron import run_cron
+from worker.queues import QUEUES
 
 log = logging.getLogger("liandong.worker")
-
-
-def run_cron(redis_url: str, sweep_seconds: int) -> None:
-    from redis import Redis
-
-    from app.blueprints.ops.jobs import sweep_maintenance
-    from app.blueprints.routing.jobs import train_all_routing_models
-
-    cron = CronScheduler(connection=Redis.from_url(redis_url), name="liandong-cron")
-    cron.register(sweep_maintenance, queue_name=DEFAULT, interval=max(sweep_seconds, 60 * 10))
-    # Confirmed choices already queue a retrain after commit; this catches any lost job.
-    cron.register(train_all_routing_models, queue_name=DEFAULT, interval=60 * 60)
-    cron.start()
 
 
 def main() -> int:

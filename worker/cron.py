@@ -1,0 +1,25 @@
+"""The periodic sweeps, run by RQ's CronScheduler in a child process of `python -m worker`."""
+from __future__ import annotations
+
+from redis import Redis
+from rq.cron import CronScheduler
+
+from worker.queues import DEFAULT
+
+CRON_NAME = "liandong-cron"
+
+
+def build_cron(redis_url: str, sweep_seconds: int) -> CronScheduler:
+    from app.blueprints.ops.jobs import sweep_maintenance
+    from app.blueprints.routing.jobs import train_all_routing_models
+
+    cron = CronScheduler(connection=Redis.from_url(redis_url), name=CRON_NAME)
+    cron.register(sweep_maintenance, queue_name=DEFAULT, interval=max(sweep_seconds, 60 * 10))
+    # Confirmed choices already queue a retrain after commit; this catches any lost job.
+    cron.register(train_all_routing_models, queue_name=DEFAULT, interval=60 * 60)
+    return cron
+
+
+def run_cron(redis_url: str, sweep_seconds: int) -> None:
+    """Entry point of the cron child process (a module-level function, so `spawn` can find it)."""
+    build_cron(redis_url, sweep_seconds).start()
