@@ -32,8 +32,7 @@ class Api(_Api):
     ERROR_SCHEMA = ErrorSchema
 
     def _register_error_handlers(self):
-        # app.errors.register_error_handlers installs the handlers for every error type.
-        pass
+        """Nothing here: app.errors.register_error_handlers installs the handlers for every error."""
 
 
 db = SQLAlchemy(model_class=Base)
