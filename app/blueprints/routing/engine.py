@@ -28,6 +28,7 @@ BM25_B = 0.3  # long descriptions should not drown a category: mild length norma
 PHRASE_WEIGHT = 3.0
 PARENT_PHRASE = 0.4    # a level-1 name found in the call says less than the category's own name
 CONCEPT_MATCH = 0.8    # a phrase found among the lexicon's expansions, not in the caller's words
+INSIDE_MATCH = 0.6     # a lexicon term found inside a keyword or name (not the whole phrase)
 FUZZY_MATCH = 0.5      # a phrase's characters in order, with the caller's words in between
 LEARNED_BLEND = 2.0
 CONFIDENT = 4.0        # a score below this is a guess: the result says it fell back
@@ -130,6 +131,10 @@ class Index:
             if doc.parent:
                 add(doc.parent["name"], doc.id, "parent", PARENT_PHRASE)
         total = max(len(docs), 1)
+        self._phrase_docs = {phrase: [(doc_id, source, weight) for doc_id, (source, weight) in by_doc.items()]
+                             for phrase, by_doc in postings.items()}
+        self._total = total
+        self._inside: dict[str, list[tuple]] = {}
         # Keyed by first character: a query only looks at phrases that could start in its text.
         self.phrases: dict[str, list[tuple]] = defaultdict(list)
         for phrase, by_doc in postings.items():
@@ -213,6 +218,14 @@ class Index:
                 if kind == "phrase":
                     whole[doc_id].append(phrase)
 
+        # A lexicon term is the rules' vocabulary: found inside a category's keyword or name
+        # (市政设施 in 道路塌陷与市政设施险情), it is evidence for that category too.
+        for expansion in query.expansions:
+            concept = query.concept_of.get(expansion)
+            for doc_id, source, weight, idf in self._containing(expansion):
+                credit(doc_id, Match(expansion, source, PHRASE_WEIGHT * weight * idf * INSIDE_MATCH, "concept",
+                                     query.via.get(expansion)), concept)
+
         for term, query_weight in query.terms.items():
             concept = query.concept_of.get(term)
             for doc_id, contribution, source in self.postings.get(term, ()):
@@ -226,6 +239,23 @@ class Index:
         for (doc_id, _), match in by_concept.items():
             credit(doc_id, match)
         return found
+
+    def _containing(self, term: str) -> list[tuple]:
+        """(doc id, source, weight, idf) of the categories with a keyword or name that contains `term`."""
+        cached = self._inside.get(term)
+        if cached is None:
+            by_doc: dict[int, tuple[str, float]] = {}
+            if len(term) >= 2:
+                for phrase, postings in self._phrase_docs.items():
+                    if term in phrase and term != phrase:
+                        for doc_id, source, weight in postings:
+                            if by_doc.get(doc_id, ("", 0.0))[1] < weight:
+                                by_doc[doc_id] = (source, weight)
+            idf = math.log(1 + self._total / len(by_doc)) * _length_factor(term) if by_doc else 0.0
+            cached = [(doc_id, source, weight, idf) for doc_id, (source, weight) in by_doc.items()]
+            if len(self._inside) < 4096:
+                self._inside[term] = cached
+        return cached
 
     def suggest(self, text: str, *, limit: int = 5, use_lexicon: bool = True) -> Suggestion:
         query = analysis.analyze(text, use_lexicon=use_lexicon)
