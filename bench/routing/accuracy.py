@@ -26,6 +26,9 @@ from app.settings import PROJECT_ROOT
 LABELLED = Path(__file__).with_name("labelled_calls.toml")
 # Written after the first measurement and run only once the engine was frozen (see its header).
 HOLDOUT = Path(__file__).with_name("holdout_calls.toml")
+# The independent held-out set: written by someone who has not seen the engine, and never read
+# while tuning. Measured only when the file exists; nothing here looks at its content but `load`.
+HOLDOUT2 = Path(__file__).with_name("holdout2_calls.toml")
 REPORT = PROJECT_ROOT / "docs" / "routing-accuracy.md"
 TOP = 3
 
@@ -40,6 +43,13 @@ HISTORY = [
                 "traffic and other offences (some of its colloquialisms first seen here as misses). Parameter "
                 "sweeps (field weights, bigram, phrase and concept weights, BM25 b) moved top-1 by at most 1 call, "
                 "so parameters were left as first written", "top-1 85.9%, top-3 92.3%"),
+    ("8cf2f4c+ea80c80", "generalisation round, with BOTH the labelled and the held-out set used as development "
+                        "data (their misses were read), so neither score is an unbiased estimate any more: a "
+                        "lexicon term found inside a keyword or name counts for that category; a wider lexicon of "
+                        "colloquial and misspelled forms; over-broad rules narrowed (堵了, 死人, 电线/电缆, 电话…"
+                        "打不通); template keywords and descriptions. Before this round the held-out set scored "
+                        "top-1 63.9%, top-3 77.0%. The unbiased figure is the independent set "
+                        "(`holdout2_calls.toml`), run once", "see the table above"),
 ]
 
 
@@ -65,8 +75,10 @@ class Outcome:
 
 def load(path: Path = LABELLED) -> tuple[list[Call], dict[str, list[str]]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    calls = [Call(text=c["text"], lead=c["lead"], also=list(c.get("also", [])), tags=list(c.get("tags", [])))
-             for c in data["call"]]
+    # The expected lead unit is `lead` in the first two sets and may be `unit` in others; `also`, `tags`
+    # and `note` are optional.
+    calls = [Call(text=c["text"], lead=c["lead"] if "lead" in c else c["unit"], also=list(c.get("also", [])),
+                  tags=list(c.get("tags", []))) for c in data.get("call", [])]
     return calls, {label: list(names) for label, names in data.get("aliases", {}).items()}
 
 
@@ -125,7 +137,8 @@ def summary(outcomes: list[Outcome]) -> dict:
 
 
 def render(*, outcomes: list[Outcome], ablation: list[Outcome], holdout: list[Outcome], catalogue: dict,
-           unresolved: list[str], unit_labels: list[str], commit: str) -> str:
+           unresolved: list[str], unit_labels: list[str], commit: str,
+           independent: list[Outcome] | None = None) -> str:
     total = summary(outcomes)
     bare = summary(ablation)
     held = summary(holdout)
@@ -150,11 +163,25 @@ def render(*, outcomes: list[Outcome], ablation: list[Outcome], holdout: list[Ou
         f"| top-1 strict | {rate(total['top1_strict'], total['n'])} | {rate(bare['top1_strict'], bare['n'])} |",
         f"| top-3 | {rate(total['top3'], total['n'])} | {rate(bare['top3'], bare['n'])} |",
         "",
-        f"**Held-out calls** (`bench/routing/holdout_calls.toml`, {held['n']} calls written after the first "
-        "measurement and never used while tuning; the fairer estimate): "
+        f"**First held-out calls** (`bench/routing/holdout_calls.toml`, {held['n']} calls written after the first "
+        "measurement; held out until the generalisation round, which read their misses, so they are now "
+        "development data too): "
         f"top-1 {rate(held['top1'], held['n'])}, top-1 strict {rate(held['top1_strict'], held['n'])}, "
         f"top-3 {rate(held['top3'], held['n'])}.",
         "",
+    ]
+    if independent:
+        ind = summary(independent)
+        lines += [
+            f"**Independent held-out set** (`bench/routing/holdout2_calls.toml`, {ind['n']} calls written by someone "
+            "who had not seen the engine, never read while tuning; the unbiased estimate): "
+            f"top-1 {rate(ind['top1'], ind['n'])}, top-1 strict {rate(ind['top1_strict'], ind['n'])}, "
+            f"top-3 {rate(ind['top3'], ind['n'])}.",
+            "",
+        ]
+    else:
+        lines += ["**Independent held-out set** (`bench/routing/holdout2_calls.toml`): not measured at this run.", ""]
+    lines += [
         f"In-process time per call (index warm, includes the catalogue version query): p50 "
         f"{statistics.median(ms):.2f} ms, max {ms[-1]:.2f} ms.",
         "",
@@ -183,11 +210,12 @@ def render(*, outcomes: list[Outcome], ablation: list[Outcome], holdout: list[Ou
         lines.append(f"| {tag} | {s['n']} | {rate(s['top1'], s['n'])} | {rate(s['top3'], s['n'])} |")
     lines += ["", "## Misses (top-1)", "", "| call | label (also) | suggested leads | suggested categories |",
               "|---|---|---|---|"]
-    for o in outcomes + [o for o in holdout]:
+    for o in outcomes + list(holdout) + list(independent or []):
         if not o.hit1:
             also = f" ({', '.join(o.call.also)})" if o.call.also else ""
             mark = "" if o.hit3 else " **not in top-3**"
-            held_out = " (held out)" if any(o is h for h in holdout) else ""
+            held_out = (" (held out)" if any(o is h for h in holdout) else
+                        " (independent)" if any(o is h for h in independent or []) else "")
             lines.append(f"| {o.call.text}{held_out} | {o.call.lead}{also} | {' / '.join(o.leads) or '–'}{mark} | "
                          f"{' / '.join(o.categories) or '–'} |")
     return "\n".join(lines) + "\n"
@@ -204,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=REPORT)
     parser.add_argument("--labelled", type=Path, default=LABELLED)
     parser.add_argument("--holdout", type=Path, default=HOLDOUT)
+    parser.add_argument("--independent", type=Path, default=HOLDOUT2,
+                        help="the independent held-out set; measured only when the file exists")
     args = parser.parse_args(argv)
 
     from sqlalchemy import func, select
@@ -218,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
 
     calls, aliases = load(args.labelled)
     held_calls, held_aliases = load(args.holdout)
+    independent_calls, independent_aliases = load(args.independent) if args.independent.exists() else ([], {})
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
                             text=True).stdout.strip() or "unknown"
     with throwaway_app("routing_accuracy") as app:
@@ -235,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
             catalogue = {"units": len(units), "level2": len(level2),
                          "keywords": sum(len(c.keywords or []) for c in level2)}
             ids = label_matcher(units, aliases)
-            labels = sorted({c.lead for c in calls + held_calls} | {a for c in calls + held_calls for a in c.also})
+            every = calls + held_calls + independent_calls
+            labels = sorted({c.lead for c in every} | {a for c in every for a in c.also})
             unresolved = [label for label in labels if not ids(label)]
             from app.blueprints.routing import service
 
@@ -243,15 +275,20 @@ def main(argv: list[str] | None = None) -> int:
             outcomes = evaluate(tenant=tenant, calls=calls, aliases=aliases)
             ablation = evaluate(tenant=tenant, calls=calls, aliases=aliases, use_lexicon=False)
             holdout = evaluate(tenant=tenant, calls=held_calls, aliases=held_aliases)
+            independent = evaluate(tenant=tenant, calls=independent_calls,
+                                   aliases={**aliases, **independent_aliases}) if independent_calls else []
             db.session.rollback()
     unit_labels = CHAPTER_3 + sorted({c.lead for c in calls} - set(CHAPTER_3))
     report = render(outcomes=outcomes, ablation=ablation, holdout=holdout, catalogue=catalogue,
-                    unresolved=unresolved, unit_labels=unit_labels, commit=commit)
+                    unresolved=unresolved, unit_labels=unit_labels, commit=commit, independent=independent)
     args.output.write_text(report, encoding="utf-8")
     s = summary(outcomes)
     h = summary(holdout)
     print(f"{s['n']} labelled calls: top-1 {rate(s['top1'], s['n'])}, top-3 {rate(s['top3'], s['n'])}; "
-          f"{h['n']} held out: top-1 {rate(h['top1'], h['n'])}, top-3 {rate(h['top3'], h['n'])} -> {args.output}")
+          f"{h['n']} held out: top-1 {rate(h['top1'], h['n'])}, top-3 {rate(h['top3'], h['n'])}"
+          + (f"; {len(independent)} independent: top-1 {rate(summary(independent)['top1'], len(independent))}, "
+             f"top-3 {rate(summary(independent)['top3'], len(independent))}" if independent else "")
+          + f" -> {args.output}")
     return 0
 
 
