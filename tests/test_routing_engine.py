@@ -109,3 +109,75 @@ def test_training_is_deterministic_and_its_digest_tracks_the_examples():
     assert learning.train([(t, c) for _, t, c in examples]) == learning.train([(t, c) for _, t, c in examples])
     assert learning.digest(examples) == learning.digest(list(reversed(examples)))
     assert learning.digest(examples) != learning.digest([(1, "共享单车堆成山", 12), (2, "井盖没了", 12)])
+
+
+# -- the lexicon's colloquial and misspelled forms, and its narrowed rules
+
+def _expanded(text: str) -> list[str]:
+    return analysis.analyze(text).expansions
+
+
+@pytest.mark.parametrize("wrong, right", [
+    ("快叫救户车", "救护车"), ("对门在违见", "违建"), ("成管来了也不管", "城管"), ("工厂偷着排屋", "排污"),
+    ("我们这停点了", "停电"), ("总闸跳阐了", "跳闸"),
+])
+def test_homophone_typos_are_fixed(wrong, right):
+    fixed = analysis.analyze(wrong)
+    assert right in fixed.text and any(r == right for _, r in fixed.fixes)
+
+
+@pytest.mark.parametrize("text, concept", [
+    ("老人在家摔了一跤，腿动不了了", "急救"),
+    ("我老婆突然说不出话了，半边身子动不了", "急救"),
+    ("马路边蹲着一个老头，穿得破破烂烂的", "流浪乞讨"),
+    ("垃圾桶旁边纸箱子里有个刚出生的娃娃在哭", "弃婴"),
+    ("外卖里吃出来一只蟑螂", "食品安全"),
+    ("健身房老板卷钱跑了，年卡打水漂了", "预付卡"),
+    ("鸡蛋昨天三块五一斤今天卖七块", "价格违法"),
+    ("卖菜的三轮车把货摆到人行道上了", "占道经营"),
+    ("有人在基本农田上挖坑取土", "非法占地"),
+    ("房后的土坡往下溜，墙根都被埋了", "地质灾害"),
+    ("砖厂的窑塌了，工人没出来", "安全生产事故"),
+    ("小作坊偷偷灌装液化气罐往外卖", "违规储存危化品"),
+    ("村口水沟里流的都是红颜色的水", "环境污染"),
+    ("我们村的羊一只接一只地倒", "动物疫病"),
+    ("晚上有人在烽火台那边挖古董", "文物"),
+    ("灶台那边咝咝响，有股怪味", "燃气泄漏"),
+    ("都停了一天了，啥时候来电啊", "停电"),
+    ("路边有个铁盒子一直冒火花", "停电"),
+])
+def test_keywordless_everyday_wording_calls_up_the_rules_term(text, concept):
+    assert concept in _expanded(text)
+
+
+@pytest.mark.parametrize("text, not_concept", [
+    ("卖菜的三轮车把小区出口堵了", "排水"),          # 堵了 alone is not a drain
+    ("电梯老是往下掉一截，吓死人了", "无名尸体"),     # 吓死人 is not a body
+    ("有人在沟里烧电线剥铜，烟又黑又臭", "停电"),     # burning cable is smoke, not a power fault
+    ("娃娃还没回来，电话手表也打不通", "通信故障"),   # a person not answering is not a line fault
+])
+def test_over_broad_rules_no_longer_fire(text, not_concept):
+    assert not_concept not in _expanded(text)
+
+
+def test_drains_still_found_when_the_caller_names_one():
+    assert "排水" in _expanded("下水道堵了，污水冒出来")
+    assert "排水" in _expanded("厕所堵了好几天")
+
+
+def test_a_lexicon_term_inside_a_categorys_name_counts_for_it():
+    # No keyword of either category is in the call; the lexicon maps 台阶塌了/钢筋露出来 to 市政设施,
+    # which is part of the first category's name only.
+    from app.blueprints.routing.engine import CategoryDoc
+
+    unit = {"id": 1, "name": "区市政局", "short_name": "市政"}
+    other = {"id": 2, "name": "区民政局", "short_name": "民政"}
+    catalogue = [
+        CategoryDoc(id=1, code="0602", name="道路塌陷与市政设施险情", route="direct", severity="general",
+                    keywords=["路面塌陷"], lead_unit=unit),
+        CategoryDoc(id=2, code="0902", name="弃婴与走失儿童", route="direct", severity="general",
+                    keywords=["走失儿童", "小孩迷路"], lead_unit=other),
+    ]
+    result = Index(catalogue).suggest("广场上的台阶塌了一块，钢筋都露出来了，小孩子在上面跑")
+    assert names(result)[0] == "道路塌陷与市政设施险情"
+    assert any(line["term"] == "市政设施" and line["kind"] == "concept" for line in explain(result.results[0].matches))
