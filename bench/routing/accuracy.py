@@ -49,7 +49,8 @@ HISTORY = [
                         "colloquial and misspelled forms; over-broad rules narrowed (堵了, 死人, 电线/电缆, 电话…"
                         "打不通); template keywords and descriptions. Before this round the held-out set scored "
                         "top-1 63.9%, top-3 77.0%. The unbiased figure is the independent set "
-                        "(`holdout2_calls.toml`), run once", "see the table above"),
+                        "(`holdout2_calls.toml`), run once", "top-1 97.9%, top-3 100.0% (held-out set: 95.1% / 100.0%); "
+                        "both tuned-on, so optimistic"),
 ]
 
 
