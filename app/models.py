@@ -11,3 +11,4 @@ from app.tenants.models import Tenant  # noqa: F401
 from app.blueprints.timelimits.models import EscalationStep, TimeLimitDefault  # noqa: F401
 from app.blueprints.routing.models import RoutingExample, RoutingModel  # noqa: F401
 from app.blueprints.rosters.models import RosterOverride, RosterPattern, RosterPatternSlot  # noqa: F401
+from app.blueprints.incidents.models import Incident, IncidentCall, IncidentCounter  # noqa: F401

@@ -82,6 +82,19 @@ INSERT_ROW = {
                            "ON CONFLICT DO NOTHING",
     "escalation_steps": "INSERT INTO escalation_steps (tenant_id, clock, step, offset_minutes, recipients, is_enabled) "
                         "VALUES (:tenant, 'resolve', 'red', 1, ARRAY['office'], true) ON CONFLICT DO NOTHING",
+    "incidents": "INSERT INTO incidents (tenant_id, number, source, received_at, address, area_type, description, "
+                 "severity, route, state, version, created_by_user_id, search_vector, created_at, updated_at) "
+                 "VALUES (:tenant, 'X-' || left(md5(random()::text), 20), 'phone_110', now(), '越界', 'urban', '越界', "
+                 "'general', 'direct', 'open', 1, :user, to_tsvector('simple', '越 界 越界'), now(), now())",
+    # A call needs an incident; like roster_pattern_slots, the statement inserts its own first.
+    "incident_calls": "WITH i AS (INSERT INTO incidents (tenant_id, number, source, received_at, address, area_type, "
+                      "description, severity, route, state, version, search_vector, created_at, updated_at) "
+                      "VALUES (:tenant, 'X-' || left(md5(random()::text), 20), 'sms', now(), '', 'urban', '越界', 'general', "
+                      "'direct', 'open', 1, ''::tsvector, now(), now()) RETURNING tenant_id, id) "
+                      "INSERT INTO incident_calls (tenant_id, incident_id, received_at, source, description, "
+                      "merged_by_user_id, merged_at) SELECT tenant_id, id, now(), 'sms', '越界', :user, now() FROM i",
+    "incident_counters": "INSERT INTO incident_counters (tenant_id, day, last_serial) "
+                         "VALUES (:tenant, DATE '1999-01-01' + (random() * 1e6)::int, 1) ON CONFLICT DO NOTHING",
 }
 
 
