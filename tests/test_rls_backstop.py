@@ -97,6 +97,26 @@ INSERT_ROW = {
                          "VALUES (:tenant, DATE '1999-01-01' + (random() * 1e6)::int, 1) ON CONFLICT DO NOTHING",
 }
 
+# Instructions (migration 0007): each statement makes its own incident (and instruction) first.
+_INCIDENT_CTE = ("i AS (INSERT INTO incidents (tenant_id, number, source, received_at, address, area_type, description, "
+                 "severity, route, state, version, search_vector, created_at, updated_at) VALUES (:tenant, 'X-' || "
+                 "left(md5(random()::text), 20), 'sms', now(), '', 'urban', '越界', 'general', 'direct', 'open', 1, "
+                 "''::tsvector, now(), now()) RETURNING tenant_id, id)")
+_INSTRUCTION_CTE = ("WITH " + _INCIDENT_CTE + ", n AS (INSERT INTO instructions (tenant_id, incident_id, unit_id, role, "
+                    "note, state, version, needs_site_visit, issued_at, acknowledge_by, resolve_by, redo_count, "
+                    "is_overruled_return, created_at, updated_at) SELECT tenant_id, id, :unit, 'lead', '', 'issued', 1, "
+                    "true, now(), now(), now(), 0, false, now(), now() FROM i RETURNING tenant_id, id, incident_id) ")
+INSERT_ROW.update({
+    "instructions": _INSTRUCTION_CTE + "SELECT 1",
+    "instruction_responders": _INSTRUCTION_CTE + "INSERT INTO instruction_responders (tenant_id, instruction_id, "
+                              "user_id, named_at) SELECT tenant_id, id, :user, now() FROM n",
+    "instruction_feedback": _INSTRUCTION_CTE + "INSERT INTO instruction_feedback (tenant_id, instruction_id, kind, "
+                            "text, author_user_id, at, media_ids) SELECT tenant_id, id, 'progress', '越界', :user, "
+                            "now(), '{}' FROM n",
+    "timeline_events": _INSTRUCTION_CTE + "INSERT INTO timeline_events (tenant_id, incident_id, instruction_id, kind, "
+                       "actor_user_id, at, data) SELECT tenant_id, incident_id, id, 'forged', :user, now(), '{}' FROM n",
+})
+
 
 def row_params(sql, tenant_id: int, user_id: int) -> dict:
     """Ids of one tenant's rows, read as the owner, for the INSERT_ROW statements."""

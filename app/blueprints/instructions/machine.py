@@ -130,6 +130,7 @@ class Step:
     from_state: State
     to_state: State
     actor_id: int | None
+    actor_username: str | None
     at: datetime
     client_at: datetime | None
     version: int
@@ -195,7 +196,8 @@ def apply(instruction, transition: Transition, *, actor, expected_version: int |
         setattr(instruction, f"{stamp}_at", now)
         setattr(instruction, f"{stamp}_by_user_id", actor.id)
     instruction.version += 1
-    step = Step(transition=transition, from_state=from_state, to_state=target, actor_id=actor.id, at=now,
+    step = Step(transition=transition, from_state=from_state, to_state=target, actor_id=actor.id,
+                actor_username=getattr(actor, "username", None), at=now,
                 client_at=client_time, version=instruction.version, data=data)
     if journal is None:
         from app.blueprints.instructions.journal import record_step as journal

@@ -1,0 +1,41 @@
+"""Where an applied transition is written down: the tenant's audit chain and the incident timeline,
+both in the caller's transaction, so a rolled-back transition leaves no trace in either."""
+from __future__ import annotations
+
+from app.blueprints.audit import service as audit
+from app.blueprints.instructions.machine import Step
+from app.blueprints.instructions.models import TimelineEvent
+from app.extensions import db
+
+
+def _jsonable(data: dict) -> dict:
+    return {key: (value.isoformat() if hasattr(value, "isoformat") else
+                  [str(v) for v in value] if isinstance(value, (list, tuple)) else value)
+            for key, value in data.items()}
+
+
+def record_step(instruction, step: Step) -> None:
+    data = _jsonable(step.data)
+    audit.record(f"instruction.{step.transition}", tenant_id=instruction.tenant_id, actor=_actor(step),
+                 target_type="instruction", target_id=instruction.id,
+                 before={"state": str(step.from_state), "version": step.version - 1},
+                 after={"state": str(step.to_state), "version": step.version, **data})
+    add_event(instruction.tenant_id, incident_id=instruction.incident_id, instruction_id=instruction.id,
+              kind=f"instruction.{step.transition}", from_state=str(step.from_state), to_state=str(step.to_state),
+              actor_user_id=step.actor_id, at=step.at, client_at=step.client_at, data=data)
+
+
+def add_event(tenant_id: int, **fields) -> TimelineEvent:
+    event = TimelineEvent(tenant_id=tenant_id, **fields)
+    db.session.add(event)
+    return event
+
+
+class _ActorRef:
+    def __init__(self, user_id, username):
+        self.id = user_id
+        self.username = username
+
+
+def _actor(step: Step):
+    return _ActorRef(step.actor_id, step.actor_username) if step.actor_id is not None else None

@@ -1,0 +1,178 @@
+"""Instructions (指令), the responders a unit sends, the unit's feedback (反馈), and the incident timeline.
+
+Every state of an instruction carries its time and actor (`<stamp>_at`, `<stamp>_by_user_id`,
+stamped by `machine.apply`); feedback keeps the server's time and the phone's claimed time.
+"""
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, DateTime, ForeignKeyConstraint, Index, Integer,
+                        Numeric, String, Text, Uuid)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.blueprints.instructions.machine import State
+from app.common.models import Timestamps, id_column, utcnow
+from app.extensions import db
+from app.tenants.models import TenantOwned
+
+_STATES = ", ".join(f"'{state.value}'" for state in State)
+
+
+class InstructionRole(enum.StrEnum):
+    LEAD = "lead"      # 主办
+    ASSIST = "assist"  # 协办
+
+
+class FeedbackKind(enum.StrEnum):
+    ARRIVAL = "arrival"    # 到场反馈
+    PROGRESS = "progress"  # 处置反馈
+    RESULT = "result"      # 处置结果
+
+
+def _user_fk(column: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(["tenant_id", column], ["users.tenant_id", "users.id"])
+
+
+_STAMPS = ("issued", "acknowledged", "en_route", "arrived", "resolved", "returned", "cancelled", "reopened")
+
+
+class Instruction(TenantOwned, Timestamps, db.Model):
+    __tablename__ = "instructions"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "incident_id"], ["incidents.tenant_id", "incidents.id"],
+                             ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "unit_id"], ["units.tenant_id", "units.id"]),
+        ForeignKeyConstraint(["tenant_id", "reissue_of_id"], ["instructions.tenant_id", "instructions.id"]),
+        *(_user_fk(f"{stamp}_by_user_id") for stamp in _STAMPS),
+        CheckConstraint(f"state IN ({_STATES})", name="state_known"),
+        CheckConstraint("role IN ('lead', 'assist')", name="role_known"),
+        CheckConstraint("state <> 'returned' OR return_reason IS NOT NULL", name="return_has_reason"),
+        CheckConstraint("version > 0", name="version_positive"),
+        Index("ix_instructions_tenant_id_unit_id_state", "tenant_id", "unit_id", "state"),
+        Index("ix_instructions_tenant_id_incident_id", "tenant_id", "incident_id"),
+    )
+
+    id: Mapped[int] = id_column()
+    incident_id: Mapped[int] = mapped_column(BigInteger)
+    unit_id: Mapped[int] = mapped_column(BigInteger)
+    role: Mapped[str] = mapped_column(String(8), default=InstructionRole.LEAD.value)
+    note: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), default=State.ISSUED.value)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    needs_site_visit: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    issued_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    en_route_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    en_route_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    arrived_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    returned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    returned_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    redo_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Clocks (timelimits.plan_clocks) from the moment of issue.
+    acknowledge_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    arrive_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolve_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    result_code: Mapped[str | None] = mapped_column(String(8))
+    result_text: Mapped[str | None] = mapped_column(Text)
+    reissue_of_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The desk overruled this unit's return and re-issued it to the same unit: counts against the unit.
+    is_overruled_return: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    responders = relationship("InstructionResponder", lazy="selectin", cascade="all, delete-orphan",
+                              order_by="InstructionResponder.user_id")
+
+    @property
+    def responder_user_ids(self) -> list[int]:
+        return [row.user_id for row in self.responders]
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+class InstructionResponder(TenantOwned, db.Model):
+    """A responder of the instructed unit, named when the unit acknowledged (签收时指派)."""
+
+    __tablename__ = "instruction_responders"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "instruction_id"], ["instructions.tenant_id", "instructions.id"],
+                             ondelete="CASCADE"),
+        _user_fk("user_id"),
+        Index("ix_instruction_responders_tenant_id_user_id", "tenant_id", "user_id"),
+    )
+
+    instruction_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    named_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Feedback(TenantOwned, db.Model):
+    """One report of the unit: arrival, progress or result. Photos are uploaded first; this names them."""
+
+    __tablename__ = "instruction_feedback"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "instruction_id"], ["instructions.tenant_id", "instructions.id"],
+                             ondelete="CASCADE"),
+        _user_fk("author_user_id"),
+        CheckConstraint("kind IN ('arrival', 'progress', 'result')", name="kind_known"),
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
+        CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"),
+        CheckConstraint("accuracy_m IS NULL OR accuracy_m >= 0", name="accuracy_not_negative"),
+        Index("ix_instruction_feedback_tenant_id_instruction_id", "tenant_id", "instruction_id"),
+    )
+
+    id: Mapped[int] = id_column()
+    instruction_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    author_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)     # server time
+    client_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))       # the phone's claim
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    accuracy_m: Mapped[int | None] = mapped_column(Integer)
+    media_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+
+
+class TimelineEvent(TenantOwned, db.Model):
+    """One step in an incident's life, in order: who, what, when (server and client time)."""
+
+    __tablename__ = "timeline_events"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "incident_id"], ["incidents.tenant_id", "incidents.id"],
+                             ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "instruction_id"], ["instructions.tenant_id", "instructions.id"],
+                             ondelete="CASCADE"),
+        _user_fk("actor_user_id"),
+        Index("ix_timeline_events_tenant_id_incident_id_id", "tenant_id", "incident_id", "id"),
+    )
+
+    id: Mapped[int] = id_column()
+    incident_id: Mapped[int] = mapped_column(BigInteger)
+    instruction_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    actor_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    client_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    data: Mapped[dict] = mapped_column(JSONB, default=dict)
