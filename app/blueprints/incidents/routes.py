@@ -1,0 +1,103 @@
+"""Intake (接警) and incident reads: /api/v1/t/<tenant_code>/incidents."""
+from __future__ import annotations
+
+from flask import g, request
+from flask.views import MethodView
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+
+from app.blueprints.incidents import service
+from app.blueprints.incidents.presentation import etag, incident_out
+from app.blueprints.incidents.schemas import (CallOut, IncidentCreateIn, IncidentDetailOut, IncidentListArgs,
+                                              IncidentOut, IncidentUpdateIn, IntakeArgs, IntakeOut, MergeCallIn)
+from app.common.authz import requires
+from app.common.idempotency import idempotent
+from app.common.roles import Role
+from app.errors import PreconditionFailed
+
+blp = Blueprint("incidents", __name__, url_prefix="/api/v1/t/<tenant_code>/incidents",
+                description="Incidents (警情): intake by the desk (接警), repeat calls (并单), search")
+
+DESK = (Role.DISPATCHER,)
+READERS = (Role.DISPATCHER, Role.TENANT_ADMIN, Role.LEADER, Role.PROVINCIAL_SUPERVISOR)
+
+
+def expected_version() -> int | None:
+    """The version named by If-Match (`"3"`, `W/"3"` or `3`); None when the header is absent."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit() or len(value) > 9:
+        raise PreconditionFailed("version_mismatch", "If-Match must be the ETag of the incident.")
+    return int(value)
+
+
+def _with_etag(incident, body):
+    return body, 200, {"ETag": etag(incident)}
+
+
+@blp.route("")
+class Incidents(MethodView):
+    @requires(*READERS)
+    @blp.arguments(IncidentListArgs, location="query")
+    @blp.response(200, IncidentOut(many=True))
+    @blp.paginate(max_page_size=200)
+    def get(self, args, tenant_code, pagination_parameters):
+        """Incidents, newest first: search `q` in description and address; filter by state, severity,
+        category, source and received time."""
+        incidents = service.list_incidents(pagination=pagination_parameters, **args)
+        return [incident_out(incident, current_user) for incident in incidents]
+
+    @idempotent
+    @requires(*DESK)
+    @blp.arguments(IntakeArgs, location="query")
+    @blp.arguments(IncidentCreateIn)
+    @blp.response(201, IntakeOut)
+    @blp.alt_response(422, description="Invalid body, unknown category (`category_id`)")
+    def post(self, args, body, tenant_code):
+        """Record a call (接警). With `?suggest=true` the answer also carries routing suggestions and
+        possible duplicates (open incidents nearby or with similar words in the last hours)."""
+        result = service.intake(tenant=g.tenant, actor=current_user, suggest=args["suggest"], **body)
+        incident = result["incident"]
+        out = {**result, "incident": incident_out(incident, current_user)}
+        if "duplicates" in result:
+            out["duplicates"] = [{**row, "incident": incident_out(row["incident"], current_user)}
+                                 for row in result["duplicates"]]
+        return out, 201, {"ETag": etag(incident)}
+
+
+@blp.route("/<int:incident_id>")
+class IncidentById(MethodView):
+    @requires(*READERS)
+    @blp.response(200, IncidentDetailOut)
+    def get(self, tenant_code, incident_id):
+        """One incident with its merged calls; the `ETag` is its version (send it back as `If-Match`)."""
+        incident = service.get_incident(incident_id=incident_id)
+        return _with_etag(incident, incident_out(incident, current_user, calls=service.calls_of(incident)))
+
+    @requires(*DESK)
+    @blp.arguments(IncidentUpdateIn)
+    @blp.response(200, IncidentOut)
+    @blp.alt_response(409, description="The incident is no longer open (`incident_not_open`)")
+    @blp.alt_response(412, description="If-Match names an older version (`version_mismatch`)")
+    def patch(self, body, tenant_code, incident_id):
+        """Correct or classify an open incident (category, severity, route, place, description).
+        A category set here is the desk's confirmed choice and teaches routing."""
+        incident = service.update_incident(incident_id=incident_id, actor=current_user, changes=body,
+                                           expected_version=expected_version())
+        return _with_etag(incident, incident_out(incident, current_user))
+
+
+@blp.route("/<int:incident_id>/merge-call")
+class MergeCall(MethodView):
+    @idempotent
+    @requires(*DESK)
+    @blp.arguments(MergeCallIn)
+    @blp.response(201, CallOut)
+    @blp.alt_response(409, description="The incident is no longer open (`incident_not_open`)")
+    def post(self, body, tenant_code, incident_id):
+        """Merge a repeat call into an open incident (并单); the call is kept as part of it."""
+        call = service.merge_call(incident_id=incident_id, actor=current_user, **body)
+        incident = service.get_incident(incident_id=incident_id)
+        return incident_out(incident, current_user, calls=[call])["calls"][0], 201, {"ETag": etag(incident)}
