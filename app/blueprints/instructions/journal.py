@@ -2,16 +2,24 @@
 both in the caller's transaction, so a rolled-back transition leaves no trace in either."""
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 from app.blueprints.audit import service as audit
 from app.blueprints.instructions.machine import Step
 from app.blueprints.instructions.models import TimelineEvent
 from app.extensions import db
 
 
+def _plain(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 def _jsonable(data: dict) -> dict:
-    return {key: (value.isoformat() if hasattr(value, "isoformat") else
-                  [str(v) for v in value] if isinstance(value, (list, tuple)) else value)
-            for key, value in data.items()}
+    """The step's data as JSON values: times in ISO form, decimals as numbers, uuids as text."""
+    return json.loads(json.dumps(data, default=_plain, ensure_ascii=False))
 
 
 def record_step(instruction, step: Step) -> None:

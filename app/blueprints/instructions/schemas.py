@@ -1,0 +1,125 @@
+"""Request and response bodies for instructions. Instants: any offset in, the tenant's zone out."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from app.blueprints.instructions.models import InstructionRole
+from app.blueprints.instructions.results import RESULT_CODES
+from app.blueprints.rosters.schemas import TenantDateTime
+from app.common.fields import Id
+
+_TEXT = validate.Length(max=4000)
+_MEDIA = ma.fields.List(ma.fields.UUID(), load_default=list, validate=validate.Length(max=20),
+                        metadata={"description": "Ids of photos uploaded before (media are uploaded separately)"})
+
+
+def _version():
+    return ma.fields.Integer(strict=True, validate=validate.Range(1, 2**31 - 1),
+                             metadata={"description": "The version you saw; or send `If-Match` with the ETag. "
+                                                      "A stale one is 412 `version_mismatch`."})
+
+
+class PositionIn(ma.Schema):
+    latitude = ma.fields.Decimal(required=True, places=6, as_string=False, validate=validate.Range(-90, 90))
+    longitude = ma.fields.Decimal(required=True, places=6, as_string=False, validate=validate.Range(-180, 180))
+    accuracy_m = ma.fields.Integer(strict=True, validate=validate.Range(0, 100_000), allow_none=True)
+
+
+class InstructionItemIn(ma.Schema):
+    unit_id = Id(required=True)
+    role = ma.fields.String(load_default=InstructionRole.LEAD.value, validate=validate.OneOf(list(InstructionRole)))
+    note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class IssueIn(ma.Schema):
+    instructions = ma.fields.List(ma.fields.Nested(InstructionItemIn), required=True,
+                                  validate=validate.Length(1, 30))
+    needs_site_visit = ma.fields.Boolean(allow_none=True, load_default=None,
+                                         metadata={"description": "Overrides the category's setting"})
+
+
+class _UnitActionIn(ma.Schema):
+    version = _version()
+    client_time = TenantDateTime(allow_none=True, metadata={"description": "When the phone says it happened"})
+
+
+class AcknowledgeIn(_UnitActionIn):
+    responder_ids = ma.fields.List(Id(), load_default=list, validate=validate.Length(max=50))
+
+
+class ReturnIn(_UnitActionIn):
+    reason = ma.fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class SetOutIn(_UnitActionIn):
+    pass
+
+
+class ArriveIn(_UnitActionIn):
+    text = ma.fields.String(load_default="", validate=_TEXT)
+    position = ma.fields.Nested(PositionIn, allow_none=True, load_default=None)
+    media_ids = _MEDIA
+
+
+class ProgressIn(ArriveIn):
+    text = ma.fields.String(required=True, validate=validate.Length(1, 4000))
+
+
+class ResolveIn(ArriveIn):
+    result_code = ma.fields.String(required=True, validate=validate.OneOf(list(RESULT_CODES)),
+                                   metadata={"description": "docs/result-codes.md"})
+
+
+class DeskActionIn(ma.Schema):
+    version = _version()
+    reason = ma.fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ReissueIn(ma.Schema):
+    version = _version()
+    note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class InstructionOut(ma.Schema):
+    id = ma.fields.Integer()
+    incident_id = ma.fields.Integer()
+    unit_id = ma.fields.Integer()
+    role = ma.fields.String()
+    note = ma.fields.String()
+    state = ma.fields.String()
+    version = ma.fields.Integer()
+    needs_site_visit = ma.fields.Boolean()
+    responder_ids = ma.fields.List(ma.fields.Integer(), attribute="responder_user_ids")
+    issued_at = TenantDateTime()
+    issued_by_user_id = ma.fields.Integer(allow_none=True)
+    acknowledged_at = TenantDateTime(allow_none=True)
+    acknowledged_by_user_id = ma.fields.Integer(allow_none=True)
+    en_route_at = TenantDateTime(allow_none=True)
+    arrived_at = TenantDateTime(allow_none=True)
+    resolved_at = TenantDateTime(allow_none=True)
+    returned_at = TenantDateTime(allow_none=True)
+    return_reason = ma.fields.String(allow_none=True)
+    cancelled_at = TenantDateTime(allow_none=True)
+    reopened_at = TenantDateTime(allow_none=True)
+    redo_count = ma.fields.Integer()
+    acknowledge_by = TenantDateTime()
+    arrive_by = TenantDateTime(allow_none=True)
+    resolve_by = TenantDateTime()
+    result_code = ma.fields.String(allow_none=True)
+    result_text = ma.fields.String(allow_none=True)
+    reissue_of_id = ma.fields.Integer(allow_none=True)
+    is_overruled_return = ma.fields.Boolean()
+
+
+class FeedbackOut(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    text = ma.fields.String()
+    author_user_id = ma.fields.Integer(allow_none=True)
+    at = TenantDateTime()
+    client_at = TenantDateTime(allow_none=True)
+    latitude = ma.fields.Float(allow_none=True)
+    longitude = ma.fields.Float(allow_none=True)
+    accuracy_m = ma.fields.Integer(allow_none=True)
+    media_ids = ma.fields.List(ma.fields.UUID())

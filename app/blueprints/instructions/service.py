@@ -1,0 +1,383 @@
+"""Issuing instructions (通知) and the unit's actions on them (处置/反馈), each in one transaction.
+
+Every change goes through `machine.apply` (checks, stamps, audit, timeline); domain events
+leave after commit. Row locks: the incident, then the instruction, so two units closing the
+last two instructions of one incident cannot both miss that the incident is resolved.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.blueprints.audit import service as audit
+from app.blueprints.catalogue.models import Category, Severity
+from app.blueprints.incidents.models import Incident, IncidentState
+from app.blueprints.instructions import events as ev
+from app.blueprints.instructions import journal, machine
+from app.blueprints.instructions.machine import State, Transition
+from app.blueprints.instructions.models import Feedback, FeedbackKind, Instruction, InstructionResponder
+from app.blueprints.instructions.results import RESULT_CODES, TEXT_REQUIRED
+from app.blueprints.notifications.service import notify
+from app.blueprints.rosters.duty import on_duty
+from app.blueprints.timelimits.service import plan_clocks
+from app.blueprints.units.models import Unit, UnitKind
+from app.blueprints.users.models import User
+from app.common import events
+from app.common.models import utcnow
+from app.common.roles import UNIT_ROLES, Role
+from app.database import unit_of_work
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.extensions import db
+from app.tenants.models import Tenant
+
+INACTIVE_STATES = frozenset({State.RETURNED, State.CANCELLED})
+
+EVENT_OF = {
+    Transition.ACKNOWLEDGE: ev.InstructionAcknowledged,
+    Transition.RETURN: ev.InstructionReturned,
+    Transition.SET_OUT: ev.InstructionSetOut,
+    Transition.ARRIVE: ev.InstructionArrived,
+    Transition.PROGRESS: ev.InstructionProgressed,
+    Transition.RESOLVE: ev.InstructionResolved,
+    Transition.CANCEL: ev.InstructionCancelled,
+    Transition.REOPEN: ev.InstructionReopened,
+    Transition.REISSUE: ev.InstructionReissued,
+}
+
+
+def _event(cls, instruction: Instruction, actor) -> ev.InstructionEvent:
+    return cls(tenant_id=instruction.tenant_id, incident_id=instruction.incident_id, instruction_id=instruction.id,
+               unit_id=instruction.unit_id, version=instruction.version, at=utcnow(),
+               actor_user_id=getattr(actor, "id", None))
+
+
+# ---------------------------------------------------------------- reading
+
+def _is_unit_only(actor) -> bool:
+    return not actor.has_role(Role.DISPATCHER, Role.TENANT_ADMIN, Role.LEADER, Role.PROVINCIAL_SUPERVISOR)
+
+
+def _visible(instruction: Instruction | None, actor) -> Instruction:
+    """Unit users see only their unit's instructions; a responder only those naming them."""
+    if instruction is None:
+        raise NotFound("instruction_not_found", "No such instruction.")
+    if _is_unit_only(actor):
+        if actor.unit_id != instruction.unit_id:
+            raise Forbidden("not_your_unit", "This instruction is for another unit.")
+        if not actor.has_role(Role.UNIT_LIAISON, Role.UNIT_LEADER) and actor.id not in instruction.responder_user_ids:
+            raise Forbidden("not_assigned_to_you", "This instruction does not name you as a responder.")
+    return instruction
+
+
+def get_instruction(*, instruction_id: int, actor) -> Instruction:
+    instruction = db.session.execute(select(Instruction).where(Instruction.id == instruction_id)).scalar_one_or_none()
+    return _visible(instruction, actor)
+
+
+def list_for_incident(*, incident_id: int, actor) -> list[Instruction]:
+    if db.session.execute(select(Incident.id).where(Incident.id == incident_id)).first() is None:
+        raise NotFound("incident_not_found", "No such incident.")
+    statement = select(Instruction).where(Instruction.incident_id == incident_id)
+    if _is_unit_only(actor):
+        statement = statement.where(Instruction.unit_id == actor.unit_id)
+    rows = list(db.session.execute(statement.order_by(Instruction.id)).scalars())
+    if _is_unit_only(actor) and not actor.has_role(Role.UNIT_LIAISON, Role.UNIT_LEADER):
+        rows = [row for row in rows if actor.id in row.responder_user_ids]
+    return rows
+
+
+def feedback_of(*, instruction_id: int, actor) -> list[Feedback]:
+    get_instruction(instruction_id=instruction_id, actor=actor)
+    return list(db.session.execute(select(Feedback).where(Feedback.instruction_id == instruction_id)
+                                   .order_by(Feedback.id)).scalars())
+
+
+# ---------------------------------------------------------------- issuing
+
+def _lock_incident(incident_id: int) -> Incident:
+    incident = db.session.execute(select(Incident).where(Incident.id == incident_id).with_for_update()
+                                  .execution_options(populate_existing=True)).scalar_one_or_none()
+    if incident is None:
+        raise NotFound("incident_not_found", "No such incident.")
+    return incident
+
+
+def _police_unit() -> Unit:
+    unit = db.session.execute(select(Unit).where(Unit.kind == UnitKind.POLICE.value, Unit.is_active.is_(True))
+                              .order_by(Unit.id).limit(1)).scalar_one_or_none()
+    if unit is None:
+        raise Conflict("no_police_unit", "The district has no active police unit to give first response.")
+    return unit
+
+
+def _plan(incident: Incident, unit: Unit, issued_at: datetime, needs_site_visit: bool | None):
+    tenant = db.session.get(Tenant, incident.tenant_id)
+    category = (db.session.execute(select(Category).where(Category.id == incident.category_id)).scalar_one_or_none()
+                if incident.category_id is not None else None)
+    return plan_clocks(tenant=tenant, duty_class=unit.duty_class, severity=incident.severity,
+                       area=incident.area_type, issued_at=issued_at, category=category,
+                       needs_site_visit=needs_site_visit)
+
+
+def _new_instruction(uow, incident: Incident, unit: Unit, *, role: str, note: str, actor, now: datetime,
+                     needs_site_visit: bool | None, reissue_of_id: int | None = None) -> Instruction:
+    plan = _plan(incident, unit, now, needs_site_visit)
+    instruction = Instruction(
+        tenant_id=incident.tenant_id, incident_id=incident.id, unit_id=unit.id, role=role, note=note,
+        state=State.ISSUED.value, version=1, needs_site_visit=plan.needs_site_visit, issued_at=now,
+        issued_by_user_id=actor.id, acknowledge_by=plan.deadlines.acknowledge_by,
+        arrive_by=plan.deadlines.arrive_by, resolve_by=plan.deadlines.resolve_by, reissue_of_id=reissue_of_id)
+    db.session.add(instruction)
+    db.session.flush()
+    after = {"unit_id": unit.id, "role": role, "note": note, "acknowledge_by": instruction.acknowledge_by,
+             "arrive_by": instruction.arrive_by, "resolve_by": instruction.resolve_by}
+    audit.record("instruction.issued", tenant_id=incident.tenant_id, actor=actor, target_type="instruction",
+                 target_id=instruction.id, after={"incident_id": incident.id, **after})
+    journal.add_event(incident.tenant_id, incident_id=incident.id, instruction_id=instruction.id,
+                      kind="instruction.issued", to_state=State.ISSUED.value, actor_user_id=actor.id, at=now,
+                      data=journal._jsonable({**after, "reissue_of_id": reissue_of_id}))
+    uow.after_commit(events.publish, _event(ev.InstructionIssued, instruction, actor))
+    return instruction
+
+
+def _check_unit_free(incident_id: int, unit_id: int, except_id: int | None = None) -> None:
+    taken = db.session.execute(select(Instruction.id).where(
+        Instruction.incident_id == incident_id, Instruction.unit_id == unit_id, Instruction.id != (except_id or 0),
+        Instruction.state.not_in([s.value for s in INACTIVE_STATES]))).first()
+    if taken is not None:
+        raise Conflict("unit_already_instructed", "This unit already holds an active instruction for the incident.")
+
+
+def _notify_leaders(incident: Incident, uow) -> None:
+    leaders = list(db.session.execute(select(User).where(
+        User.tenant_id == incident.tenant_id, User.is_active.is_(True),
+        User.roles.contains([Role.LEADER.value]))).unique().scalars())
+    notify(tenant_id=incident.tenant_id, recipients=leaders, kind="incident.major",
+           title=f"重特大警情 {incident.number}", cause=f"incident:{incident.id}",
+           body=incident.description[:500], data={"incident_id": incident.id, "number": incident.number})
+    uow.after_commit(events.publish, ev.MajorIncidentInstructed(tenant_id=incident.tenant_id,
+                                                                incident_id=incident.id, at=utcnow()))
+
+
+def issue(*, incident_id: int, actor, instructions: list[dict], needs_site_visit: bool | None = None
+          ) -> list[Instruction]:
+    """Issue one instruction per unit (lead 主办 or assist 协办) for an open incident, in one transaction.
+
+    Route `police_first` also instructs the police unit (first response) when the desk did not name it;
+    route `police` instructs the police unit only. A major incident tells the leadership group.
+    """
+    with unit_of_work() as uow:
+        incident = _lock_incident(incident_id)
+        if incident.state != IncidentState.OPEN:
+            raise Conflict("incident_not_open", f"The incident is {incident.state}; it takes no instructions.")
+        wanted = [dict(item) for item in instructions]
+        unit_ids = [item["unit_id"] for item in wanted]
+        if len(set(unit_ids)) != len(unit_ids):
+            raise Unprocessable("unit_named_twice", "One instruction per unit.",
+                                errors={"instructions": ["A unit is named twice."]})
+        units = {unit.id: unit for unit in db.session.execute(select(Unit).where(Unit.id.in_(unit_ids))).scalars()}
+        for index, unit_id in enumerate(unit_ids):
+            unit = units.get(unit_id)
+            if unit is None or not unit.is_active or unit.kind == UnitKind.SUPERVISOR:
+                raise Unprocessable("unit_not_instructable", "No such active unit that takes instructions.",
+                                    errors={"instructions": {str(index): {"unit_id": ["Not an instructable unit."]}}})
+        if incident.route in ("police", "police_first"):
+            police = _police_unit()
+            if incident.route == "police" and set(unit_ids) - {police.id}:
+                raise Unprocessable("police_route_police_only", "Route `police` instructs the police unit only.",
+                                    errors={"instructions": ["Only the police unit on route police."]})
+            if police.id not in units:
+                units[police.id] = police
+                already = db.session.execute(select(Instruction.id).where(
+                    Instruction.incident_id == incident.id, Instruction.unit_id == police.id,
+                    Instruction.state.not_in([s.value for s in INACTIVE_STATES]))).first()
+                if already is None:
+                    wanted.insert(0, {"unit_id": police.id, "role": "assist", "note": "先期处置 (police first response)"})
+        now = utcnow()
+        is_first = db.session.execute(select(Instruction.id).where(Instruction.incident_id == incident.id)
+                                      .limit(1)).first() is None
+        created = []
+        for item in wanted:
+            _check_unit_free(incident.id, item["unit_id"])
+            created.append(_new_instruction(uow, incident, units[item["unit_id"]], role=item.get("role", "lead"),
+                                            note=item.get("note", ""), actor=actor, now=now,
+                                            needs_site_visit=needs_site_visit))
+        if incident.severity == Severity.MAJOR and is_first:
+            _notify_leaders(incident, uow)
+    return created
+
+
+# ---------------------------------------------------------------- transitions
+
+def _sync_incident(incident: Incident) -> None:
+    """Open while any instruction is active; resolved when every active one is resolved."""
+    if incident.state not in (IncidentState.OPEN, IncidentState.RESOLVED):
+        return
+    states = [State(s) for s in db.session.execute(select(Instruction.state).where(
+        Instruction.incident_id == incident.id)).scalars()]
+    active = [s for s in states if s not in INACTIVE_STATES]
+    resolved = bool(active) and all(s == State.RESOLVED for s in active)
+    if resolved and incident.state == IncidentState.OPEN:
+        incident.state, incident.resolved_at = IncidentState.RESOLVED.value, utcnow()
+    elif not resolved and incident.state == IncidentState.RESOLVED:
+        incident.state, incident.resolved_at = IncidentState.OPEN.value, None
+
+
+def _transition(instruction_id: int, transition: Transition, *, actor, expected_version: int | None,
+                client_time: datetime | None, data: dict, effect=None) -> Instruction:
+    with unit_of_work() as uow:
+        found = db.session.execute(select(Instruction.incident_id).where(Instruction.id == instruction_id)).first()
+        if found is None:
+            raise NotFound("instruction_not_found", "No such instruction.")
+        incident = _lock_incident(found.incident_id)
+        instruction = db.session.execute(select(Instruction).where(Instruction.id == instruction_id)
+                                         .with_for_update().execution_options(populate_existing=True)).scalar_one()
+        on_duty_now = False
+        if (actor.has_role(Role.RESPONDER) and transition in machine.ON_DUTY_TRANSITIONS
+                and actor.unit_id == instruction.unit_id):
+            on_duty_now = any(shift.user.id == actor.id for shift in on_duty(unit_id=instruction.unit_id))
+        # The journal's queries must not flush the row before the effect completes it (a return's reason).
+        with db.session.no_autoflush:
+            machine.apply(instruction, transition, actor=actor, expected_version=expected_version,
+                          client_time=client_time, data=data, actor_is_on_duty=on_duty_now)
+            if effect is not None:
+                effect(instruction)
+        db.session.flush()
+        _sync_incident(incident)
+        uow.after_commit(events.publish, _event(EVENT_OF[transition], instruction, actor))
+    return instruction
+
+
+def _feedback(instruction: Instruction, kind: FeedbackKind, *, actor, client_time, text="", position=None,
+              media_ids=()) -> Feedback:
+    position = position or {}
+    row = Feedback(tenant_id=instruction.tenant_id, instruction_id=instruction.id, kind=kind.value, text=text or "",
+                   author_user_id=actor.id, at=utcnow(), client_at=client_time,
+                   latitude=position.get("latitude"), longitude=position.get("longitude"),
+                   accuracy_m=position.get("accuracy_m"), media_ids=list(media_ids or []))
+    db.session.add(row)
+    return row
+
+
+def acknowledge(*, instruction_id: int, actor, responder_ids: list[int] = (), version: int | None = None,
+                client_time: datetime | None = None) -> Instruction:
+    """签收: the unit accepts the instruction and names the responders it sends (users of the unit)."""
+    responder_ids = list(dict.fromkeys(responder_ids or []))
+
+    def name_responders(instruction: Instruction) -> None:
+        if not responder_ids:
+            return
+        users = list(db.session.execute(select(User).where(
+            User.id.in_(responder_ids), User.unit_id == instruction.unit_id, User.is_active.is_(True))
+        ).unique().scalars())
+        known = {user.id for user in users if set(user.roles) & {r.value for r in UNIT_ROLES}}
+        if missing := [uid for uid in responder_ids if uid not in known]:
+            raise Unprocessable("responder_not_in_unit", "Responders must be active users of the instructed unit.",
+                                errors={"responder_ids": [f"Not a user of this unit: {uid}" for uid in missing]})
+        for uid in responder_ids:
+            instruction.responders.append(InstructionResponder(tenant_id=instruction.tenant_id, user_id=uid))
+
+    return _transition(instruction_id, Transition.ACKNOWLEDGE, actor=actor, expected_version=version,
+                       client_time=client_time, data={"responder_ids": responder_ids}, effect=name_responders)
+
+
+def return_(*, instruction_id: int, actor, reason: str = "", version: int | None = None,
+            client_time: datetime | None = None) -> Instruction:
+    """退回: the unit sends the instruction back as not its job; a reason is required."""
+    reason = (reason or "").strip()
+
+    def keep_reason(instruction: Instruction) -> None:
+        instruction.return_reason = reason
+
+    return _transition(instruction_id, Transition.RETURN, actor=actor, expected_version=version,
+                       client_time=client_time, data={"reason": reason}, effect=keep_reason)
+
+
+def set_out(*, instruction_id: int, actor, version: int | None = None,
+            client_time: datetime | None = None) -> Instruction:
+    """出发: the responders are on their way."""
+    return _transition(instruction_id, Transition.SET_OUT, actor=actor, expected_version=version,
+                       client_time=client_time, data={})
+
+
+def arrive(*, instruction_id: int, actor, version: int | None = None, client_time: datetime | None = None,
+           text: str = "", position: dict | None = None, media_ids=()) -> Instruction:
+    """到场反馈: arrival, with the phone's arrival time, position and accuracy, situation and photos."""
+    def report(instruction: Instruction) -> None:
+        _feedback(instruction, FeedbackKind.ARRIVAL, actor=actor, client_time=client_time, text=text,
+                  position=position, media_ids=media_ids)
+
+    return _transition(instruction_id, Transition.ARRIVE, actor=actor, expected_version=version,
+                       client_time=client_time, data={"text": text, "media_ids": list(media_ids or []),
+                                                      **(position or {})}, effect=report)
+
+
+def progress(*, instruction_id: int, actor, text: str, version: int | None = None,
+             client_time: datetime | None = None, position: dict | None = None, media_ids=()) -> Instruction:
+    """处置反馈: how the handling is going; the state stays."""
+    def report(instruction: Instruction) -> None:
+        _feedback(instruction, FeedbackKind.PROGRESS, actor=actor, client_time=client_time, text=text,
+                  position=position, media_ids=media_ids)
+
+    return _transition(instruction_id, Transition.PROGRESS, actor=actor, expected_version=version,
+                       client_time=client_time, data={"text": text, "media_ids": list(media_ids or [])},
+                       effect=report)
+
+
+def resolve(*, instruction_id: int, actor, result_code: str, text: str = "", version: int | None = None,
+            client_time: datetime | None = None, position: dict | None = None, media_ids=()) -> Instruction:
+    """处置结果: the result code (docs/result-codes.md), text and photos."""
+    if result_code not in RESULT_CODES:
+        raise Unprocessable("unknown_result_code", "Not a known result code.",
+                            errors={"result_code": [f"One of {', '.join(RESULT_CODES)}."]})
+    if result_code in TEXT_REQUIRED and not (text or "").strip():
+        raise Unprocessable("result_text_required", f"Result code {result_code} needs a text.",
+                            errors={"text": ["Say what was done."]})
+
+    def report(instruction: Instruction) -> None:
+        instruction.result_code, instruction.result_text = result_code, text
+        _feedback(instruction, FeedbackKind.RESULT, actor=actor, client_time=client_time, text=text,
+                  position=position, media_ids=media_ids)
+
+    return _transition(instruction_id, Transition.RESOLVE, actor=actor, expected_version=version,
+                       client_time=client_time, data={"result_code": result_code, "text": text,
+                                                      "media_ids": list(media_ids or [])}, effect=report)
+
+
+def cancel(*, instruction_id: int, actor, reason: str = "", version: int | None = None) -> Instruction:
+    """撤销: the desk withdraws an instruction that is still running."""
+    return _transition(instruction_id, Transition.CANCEL, actor=actor, expected_version=version, client_time=None,
+                       data={"reason": reason})
+
+
+def reopen(*, instruction_id: int, actor, reason: str = "", version: int | None = None) -> Instruction:
+    """重办: a resolved instruction goes back to the unit after a failed review or a dissatisfied callback."""
+    def redo(instruction: Instruction) -> None:
+        instruction.redo_count += 1
+
+    return _transition(instruction_id, Transition.REOPEN, actor=actor, expected_version=version, client_time=None,
+                       data={"reason": reason}, effect=redo)
+
+
+def reissue(*, instruction_id: int, actor, note: str = "", version: int | None = None) -> Instruction:
+    """驳回退回: the desk overrules a return and re-issues the instruction to the same unit with fresh clocks.
+
+    The overruled return counts against the unit (`is_overruled_return`). To give the job to another
+    unit instead, issue a new instruction for the incident.
+    """
+    def overrule(instruction: Instruction) -> None:
+        incident = db.session.get(Incident, (instruction.tenant_id, instruction.incident_id))
+        unit = db.session.get(Unit, (instruction.tenant_id, instruction.unit_id))
+        _check_unit_free(instruction.incident_id, instruction.unit_id, except_id=instruction.id)
+        plan = _plan(incident, unit, instruction.issued_at, instruction.needs_site_visit)
+        instruction.is_overruled_return = True
+        instruction.acknowledge_by = plan.deadlines.acknowledge_by
+        instruction.arrive_by = plan.deadlines.arrive_by
+        instruction.resolve_by = plan.deadlines.resolve_by
+        if note:
+            instruction.note = note
+        instruction.responders.clear()
+
+    return _transition(instruction_id, Transition.REISSUE, actor=actor, expected_version=version, client_time=None,
+                       data={"note": note}, effect=overrule)
