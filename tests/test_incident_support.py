@@ -68,3 +68,21 @@ def category_id(app, tenant: TenantRef, name: str) -> int:
 
 def local(text: str, zone: ZoneInfo = SHANGHAI) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=zone)
+
+
+def make_incident(app, tenant: TenantRef, dispatcher: UserRef, *, description: str = "楼道里燃气味很重",
+                  address: str = "南关西路", **fields) -> int:
+    """An open incident through the intake service (no HTTP); returns its id. For other test modules,
+    e.g. the isolation matrix and the bad-input sweep (put a marker of the tenant in `description`)."""
+    from app.blueprints.incidents import service
+    from app.blueprints.users.models import User
+    from app.extensions import db
+    from app.tenants.context import tenant_scope
+    from app.tenants.models import Tenant
+
+    with app.app_context(), tenant_scope([tenant.id]):
+        incident = service.intake(tenant=db.session.get(Tenant, tenant.id), actor=db.session.get(User, dispatcher.id),
+                                  source=fields.pop("source", "phone_110"), description=description, address=address,
+                                  caller_name=fields.pop("caller_name", "张三"),
+                                  caller_phone=fields.pop("caller_phone", "13812345678"), **fields)["incident"]
+        return incident.id

@@ -37,3 +37,15 @@ def test_a_category_of_another_district_is_refused(app, client, desk, factory, s
 
     assert_error(response, 422, "category_not_found")
     assert sql("SELECT count(*) FROM incidents")[0][0] == 0
+
+
+def test_incidents_made_for_other_test_modules_stay_in_their_district(app, client, desk, factory, sql):
+    from tests.test_incident_support import make_incident
+
+    other = factory.tenant("620102", "城关区")
+    other_dispatcher = factory.user(other, "dispatcher", username="desk.620102")
+    theirs = make_incident(app, other, other_dispatcher, description="b620102警情")
+
+    assert sql("SELECT tenant_id, description FROM incidents WHERE id = :id", id=theirs)[0] == (other.id, "b620102警情")
+    assert_error(client.get(desk.url(theirs), headers=desk.headers["dispatcher"]), 404, "incident_not_found")
+    assert client.get(desk.url(), headers=desk.headers["leader"]).get_json() == []
