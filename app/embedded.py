@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -18,10 +19,27 @@ log = logging.getLogger(__name__)
 _handles: dict[str, object] = {}
 
 
+def _wait_for_previous_shutdown(pgdata: Path, deadline_seconds: float = 60) -> None:
+    """A server of the last run may still be stopping (pg_ctl stop does not wait for it):
+    pgserver would attach to it and fail. Wait until its postmaster.pid is gone or it is ready."""
+    pid_file = pgdata / "postmaster.pid"
+    deadline = time.monotonic() + deadline_seconds
+    while pid_file.exists() and time.monotonic() < deadline:
+        try:
+            lines = pid_file.read_text().splitlines()
+        except FileNotFoundError:
+            return
+        status = lines[7].strip() if len(lines) > 7 else ""
+        if status == "ready":
+            return
+        time.sleep(0.2)  # the old postmaster is stopping or starting; nothing to block on
+
+
 def start_postgres(var_dir: Path) -> str:
     import pgserver
 
     var_dir.mkdir(parents=True, exist_ok=True)
+    _wait_for_previous_shutdown(var_dir / "pg")
     server = pgserver.get_server(var_dir / "pg", cleanup_mode="stop")
     _handles["postgres"] = server
     uri = server.get_uri()
