@@ -104,3 +104,14 @@ def test_desk_cancels_a_running_instruction(app, client, district):
     assert cancelled.status_code == 200 and cancelled.get_json()["state"] == "cancelled"
     assert_error(client.post(d.action_url(iid, "acknowledge"), headers=d.h(d.liaison), json={}),
                  409, "illegal_transition")
+
+
+def test_the_sample_instruction_helper_gives_an_acknowledged_instruction_naming_the_responder(app, client, district):
+    from tests.test_instruction_support import make_instruction
+
+    d = district
+    incident_id, iid = make_instruction(app, d.tenant, desk_user_id=d.desk.id, liaison_user_id=d.liaison.id,
+                                        responder_user_id=d.responder.id)
+    body = client.get(d.url("instructions", iid), headers=d.h(d.responder)).get_json()
+    assert (body["incident_id"], body["state"], body["responder_ids"]) == (incident_id, "acknowledged",
+                                                                           [d.responder.id])

@@ -91,3 +91,24 @@ def issue_one(client, d: District, incident_id: int, unit_id: int | None = None,
                            json={"instructions": [{"unit_id": unit_id or d.unit_id, "note": "速去"}], **extra})
     assert response.status_code == 201, response.get_json()
     return next(i for i in response.get_json() if i["unit_id"] == (unit_id or d.unit_id))
+
+
+def make_instruction(app, tenant: TenantRef, *, desk_user_id: int, liaison_user_id: int,
+                     responder_user_id: int | None = None) -> tuple[int, int]:
+    """An incident with one instruction to the liaison's unit, acknowledged by the liaison and naming
+    the responder (so every unit role of that unit may read it): (incident id, instruction id).
+    For the isolation matrix and the bad-input sweep: the id recipes of <incident_id> and <instruction_id>.
+    """
+    from app.blueprints.instructions import service
+    from app.blueprints.users.models import User
+    from app.extensions import db
+    from app.tenants.context import tenant_scope
+
+    incident_id = make_incident(app, tenant, description="联动指令样本")
+    with app.app_context(), tenant_scope([tenant.id]):
+        desk, liaison = db.session.get(User, desk_user_id), db.session.get(User, liaison_user_id)
+        instruction = service.issue(incident_id=incident_id, actor=desk,
+                                    instructions=[{"unit_id": liaison.unit_id, "role": "lead", "note": "样本"}])[0]
+        service.acknowledge(instruction_id=instruction.id, actor=liaison,
+                            responder_ids=[responder_user_id] if responder_user_id else [])
+        return incident_id, instruction.id
