@@ -56,3 +56,20 @@ def test_two_acknowledges_without_versions_one_wins_the_other_is_illegal(app, cl
     assert sorted(r.status_code for r in responses) == [200, 409], [r.get_json() for r in responses]
     assert next(r for r in responses if r.status_code == 409).get_json()["error"] == "illegal_transition"
     assert sql("SELECT version FROM instructions WHERE id = :i", i=iid)[0][0] == 2
+
+
+def test_two_units_resolving_the_last_two_instructions_at_once_resolve_the_incident(app, client, district, sql):
+    d = district
+    incident_id = make_incident(app, d.tenant)
+    ids = []
+    for unit_id, liaison in ((d.unit_id, d.liaison), (d.gas_unit_id, d.gas_liaison)):
+        iid = issue_one(client, d, incident_id, unit_id=unit_id, needs_site_visit=False)["id"]
+        assert client.post(d.action_url(iid, "acknowledge"), headers=d.h(liaison), json={}).status_code == 200
+        ids.append(iid)
+    responses = _race(app, d, [
+        (d.liaison, d.action_url(ids[0], "resolve"), {"result_code": "10"}, {}),
+        (d.gas_liaison, d.action_url(ids[1], "resolve"), {"result_code": "12"}, {}),
+    ])
+    assert [r.status_code for r in responses] == [200, 200], [r.get_json() for r in responses]
+    # Each saw the other's instruction under the incident's lock: neither could miss being the last.
+    assert sql("SELECT state FROM incidents WHERE id = :i", i=incident_id)[0][0] == "resolved"
