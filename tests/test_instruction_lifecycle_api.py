@@ -115,3 +115,19 @@ def test_the_sample_instruction_helper_gives_an_acknowledged_instruction_naming_
     body = client.get(d.url("instructions", iid), headers=d.h(d.responder)).get_json()
     assert (body["incident_id"], body["state"], body["responder_ids"]) == (incident_id, "acknowledged",
                                                                            [d.responder.id])
+
+
+def test_a_returned_instruction_is_reassigned_to_another_unit(app, client, district, sql):
+    d = district
+    incident_id = make_incident(app, d.tenant)
+    iid = issue_one(client, d, incident_id)["id"]
+    other = client.post(d.issue_url(incident_id), headers=d.h(d.desk), json={"instructions": [
+        {"unit_id": d.gas_unit_id, "reissue_of_id": iid}]})
+    assert_error(other, 422, "reissue_of_not_returned")
+    client.post(d.action_url(iid, "return"), headers=d.h(d.liaison), json={"reason": "燃气问题，非建设局职责"})
+    moved = client.post(d.issue_url(incident_id), headers=d.h(d.desk), json={"instructions": [
+        {"unit_id": d.gas_unit_id, "reissue_of_id": iid, "note": "改派天然气公司"}]})
+    assert moved.status_code == 201, moved.get_json()
+    assert moved.get_json()[0]["reissue_of_id"] == iid
+    # The return was accepted, not overruled: it does not count against 建设.
+    assert sql("SELECT is_overruled_return FROM instructions WHERE id = :i", i=iid)[0][0] is False

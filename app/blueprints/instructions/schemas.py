@@ -30,6 +30,8 @@ class InstructionItemIn(ma.Schema):
     unit_id = Id(required=True)
     role = ma.fields.String(load_default=InstructionRole.LEAD.value, validate=validate.OneOf(list(InstructionRole)))
     note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
+    reissue_of_id = Id(metadata={"description": "A returned instruction of this incident that this one "
+                                                "re-assigns to another unit"})
 
 
 class IssueIn(ma.Schema):

@@ -149,6 +149,16 @@ def _check_unit_free(incident_id: int, unit_id: int, except_id: int | None = Non
         raise Conflict("unit_already_instructed", "This unit already holds an active instruction for the incident.")
 
 
+def _check_returned(incident_id: int, instruction_id: int, index: int) -> None:
+    """A re-assignment (改派) names a returned instruction of the same incident."""
+    state = db.session.execute(select(Instruction.state).where(Instruction.id == instruction_id,
+                                                               Instruction.incident_id == incident_id)).scalar()
+    if state != State.RETURNED:
+        raise Unprocessable("reissue_of_not_returned", "Only a returned instruction of this incident is re-assigned.",
+                            errors={"instructions": {str(index): {"reissue_of_id": ["Not a returned instruction "
+                                                                                     "of this incident."]}}})
+
+
 def _notify_leaders(incident: Incident, uow) -> None:
     leaders = list(db.session.execute(select(User).where(
         User.tenant_id == incident.tenant_id, User.is_active.is_(True),
@@ -198,11 +208,14 @@ def issue(*, incident_id: int, actor, instructions: list[dict], needs_site_visit
         is_first = db.session.execute(select(Instruction.id).where(Instruction.incident_id == incident.id)
                                       .limit(1)).first() is None
         created = []
-        for item in wanted:
+        for index, item in enumerate(wanted):
             _check_unit_free(incident.id, item["unit_id"])
+            if item.get("reissue_of_id") is not None:
+                _check_returned(incident.id, item["reissue_of_id"], index)
             created.append(_new_instruction(uow, incident, units[item["unit_id"]], role=item.get("role", "lead"),
                                             note=item.get("note", ""), actor=actor, now=now,
-                                            needs_site_visit=needs_site_visit))
+                                            needs_site_visit=needs_site_visit,
+                                            reissue_of_id=item.get("reissue_of_id")))
         if incident.severity == Severity.MAJOR and is_first:
             _notify_leaders(incident, uow)
     return created
