@@ -131,3 +131,20 @@ def test_a_returned_instruction_is_reassigned_to_another_unit(app, client, distr
     assert moved.get_json()[0]["reissue_of_id"] == iid
     # The return was accepted, not overruled: it does not count against 建设.
     assert sql("SELECT is_overruled_return FROM instructions WHERE id = :i", i=iid)[0][0] is False
+
+
+def test_timeline_and_active_units_for_the_incident_views(app, client, district):
+    from app.blueprints.instructions import service
+    from app.tenants.context import tenant_scope
+
+    d = district
+    incident_id = make_incident(app, d.tenant)
+    kept = issue_one(client, d, incident_id)["id"]
+    gone = issue_one(client, d, incident_id, unit_id=d.gas_unit_id)["id"]
+    client.post(d.action_url(gone, "return"), headers=d.h(d.gas_liaison), json={"reason": "非本单位职责"})
+    client.post(d.action_url(kept, "acknowledge"), headers=d.h(d.liaison), json={})
+    with app.app_context(), tenant_scope([d.tenant.id]):
+        assert service.active_unit_ids(incident_id=incident_id) == {d.unit_id}
+        steps = [(e.instruction_id, e.kind) for e in service.timeline_of(incident_id=incident_id)]
+    assert steps == [(kept, "instruction.issued"), (gone, "instruction.issued"), (gone, "instruction.return"),
+                     (kept, "instruction.acknowledge")]

@@ -17,7 +17,8 @@ from app.blueprints.instructions import machine
 from app.blueprints.instructions.issuing import issue  # noqa: F401  (re-exported for the routes)
 from app.blueprints.instructions.issuing import INACTIVE_STATES, check_unit_free, clocks_for, event, lock_incident
 from app.blueprints.instructions.machine import State, Transition
-from app.blueprints.instructions.models import Feedback, FeedbackKind, Instruction, InstructionResponder
+from app.blueprints.instructions.models import (Feedback, FeedbackKind, Instruction, InstructionResponder,
+                                                TimelineEvent)
 from app.blueprints.instructions.results import RESULT_CODES, TEXT_REQUIRED
 from app.blueprints.rosters.duty import on_duty
 from app.blueprints.units.models import Unit
@@ -75,6 +76,19 @@ def list_for_incident(*, incident_id: int, actor) -> list[Instruction]:
     if _is_unit_only(actor) and not actor.has_role(Role.UNIT_LIAISON, Role.UNIT_LEADER):
         rows = [row for row in rows if actor.id in row.responder_user_ids]
     return rows
+
+
+def active_unit_ids(*, incident_id: int) -> set[int]:
+    """Units holding an active (not returned, not cancelled) instruction on the incident: for masking."""
+    return set(db.session.execute(select(Instruction.unit_id).where(
+        Instruction.incident_id == incident_id,
+        Instruction.state.not_in([s.value for s in INACTIVE_STATES]))).scalars())
+
+
+def timeline_of(*, incident_id: int) -> list[TimelineEvent]:
+    """Every recorded step of the incident, in the order it happened (for the incident timeline view)."""
+    return list(db.session.execute(select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
+                                   .order_by(TimelineEvent.id)).scalars())
 
 
 def feedback_of(*, instruction_id: int, actor) -> list[Feedback]:
