@@ -60,3 +60,18 @@ def test_a_failing_issue_publishes_nothing(app, client, district, published):
     assert_error(client.post(d.issue_url(incident_id), headers=d.h(d.desk), json={"instructions": [
         {"unit_id": d.unit_id}, {"unit_id": d.gas_unit_id}]}), 409)
     assert published == []
+
+
+def test_a_failing_subscriber_neither_undoes_the_work_nor_stops_the_others(app, client, district, published, sql):
+    d = district
+
+    def broken(_event):
+        raise RuntimeError("subscriber down")
+
+    events.subscribe("InstructionIssued", broken)
+    try:
+        instruction = issue_one(client, d, make_incident(app, d.tenant))
+    finally:
+        events.unsubscribe("InstructionIssued", broken)
+    assert [type(e).__name__ for e in published] == ["InstructionIssued"]
+    assert sql("SELECT state FROM instructions WHERE id = :i", i=instruction["id"])[0][0] == "issued"
