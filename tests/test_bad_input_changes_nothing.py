@@ -31,6 +31,7 @@ from app.common.authz import ViewPolicy, policy_for
 from app.common.roles import Role
 from tests.factories import (PASSWORD, TenantRef, UserRef, client_from, database_snapshot, login,
                              make_category, make_notification, make_roster_rows, snapshot_difference)
+from tests.test_instruction_support import make_instruction
 
 ERROR_KEYS = {"code", "status", "message", "error", "errors"}
 WRITE_METHODS = ("POST", "PATCH", "PUT")
@@ -56,6 +57,7 @@ class World:
     category_id: int | None = None      # a level-1 group
     notification_id: int | None = None  # a message of the tenant admin (the sweep's preferred caller)
     roster_ids: tuple[int, int] = (0, 0)  # a pattern and an override of the unit users' unit
+    instruction_ids: tuple[int, int] = (0, 0)  # (incident, acknowledged instruction naming the responder)
 
     def first_id(self, table: str) -> int:
         """The tenant's first row of a table every tenant is provisioned with."""
@@ -99,6 +101,9 @@ def world(app, factory) -> World:
     result.category_id = make_category(app, tenant, code="SWEEP", name="扫描分组")
     result.notification_id = make_notification(app, tenant, users[Role.TENANT_ADMIN])
     result.roster_ids = make_roster_rows(app, tenant, users[Role.RESPONDER])
+    result.instruction_ids = make_instruction(app, tenant, desk_user_id=users[Role.DISPATCHER].id,
+                                              liaison_user_id=users[Role.UNIT_LIAISON].id,
+                                              responder_user_id=users[Role.RESPONDER].id)
     for role, user in users.items():
         result.tokens[role] = login(fresh_client(app), user)
     return result
@@ -116,6 +121,8 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "escalation_step_id": lambda w: w.first_id("escalation_steps"),
     "pattern_id": lambda w: w.roster_ids[0],
     "override_id": lambda w: w.roster_ids[1],
+    "incident_id": lambda w: w.instruction_ids[0],
+    "instruction_id": lambda w: w.instruction_ids[1],
 }
 
 # A value of the right shape that names nothing.
@@ -130,6 +137,8 @@ MISSING_PATH_VALUES: dict[str, Any] = {
     "escalation_step_id": 987654321,
     "pattern_id": 987654321,
     "override_id": 987654321,
+    "incident_id": 987654321,
+    "instruction_id": 987654321,
 }
 
 # One valid body per JSON endpoint, with every field the schema declares (ids real, so that a bad
@@ -196,6 +205,35 @@ EXAMPLE_BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
         "user_id": w.users[Role.UNIT_LEADER].id, "replaced_user_id": None,
         "starts_at": "2026-01-01T09:00:00+08:00", "ends_at": "2026-01-01T10:00:00+08:00", "note": "加班"},
     ("POST", "/api/v1/t/<tenant_code>/routing/suggest"): lambda w: {"text": "我家然气漏了，电悌也坏了", "limit": 5},
+    ("POST", "/api/v1/t/<tenant_code>/incidents"): lambda w: {
+        "source": "phone_110", "received_at": "2026-03-01T08:00:00+08:00", "caller_name": "张三",
+        "caller_phone": "13812345678", "address": "南关西路幸福小区", "area_type": "urban", "latitude": 37.928,
+        "longitude": 102.641, "location_accuracy_m": 30, "description": "楼道里燃气味很重", "category_id": None,
+        "severity": "urgent", "route": "police_first"},
+    ("PATCH", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>"): lambda w: {
+        "address": "南关西路幸福小区3号楼", "area_type": "suburban", "latitude": 37.929, "longitude": 102.642,
+        "location_accuracy_m": 10, "description": "燃气泄漏", "category_id": None, "severity": "major",
+        "route": "police"},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/merge-call"): lambda w: {
+        "source": "transfer_12345", "received_at": "2026-03-01T08:05:00+08:00", "caller_name": "李四",
+        "caller_phone": "13900001111", "description": "对面楼也闻到燃气味"},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/instructions"): lambda w: {
+        "instructions": [{"unit_id": w.users[Role.UNIT_LIAISON].unit_id, "role": "lead", "note": "速去现场",
+                          "reissue_of_id": w.instruction_ids[1]}], "needs_site_visit": True},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/acknowledge"): lambda w: {
+        "version": 2, "client_time": "2026-11-29T09:00:00+08:00", "responder_ids": [w.users[Role.RESPONDER].id]},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/return"): lambda w: {"version": 2, "client_time": "2026-11-29T09:00:00+08:00", "reason": "不属本单位职责"},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/set-out"): lambda w: {"version": 2, "client_time": "2026-11-29T09:00:00+08:00"},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/arrive"): lambda w: {
+        "version": 2, "client_time": "2026-11-29T09:00:00+08:00", "text": "已到达现场", "position": {"latitude": 37.928, "longitude": 102.641, "accuracy_m": 15}, "media_ids": ["0b6f2a52-3c4e-4a5e-9a53-5d2f3b8c9d01"]},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/progress"): lambda w: {
+        "version": 2, "client_time": "2026-11-29T09:00:00+08:00", "text": "正在处置", "position": {"latitude": 37.928, "longitude": 102.641, "accuracy_m": 15}, "media_ids": ["0b6f2a52-3c4e-4a5e-9a53-5d2f3b8c9d01"]},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/resolve"): lambda w: {
+        "version": 2, "client_time": "2026-11-29T09:00:00+08:00", "text": "已处置完毕", "position": {"latitude": 37.928, "longitude": 102.641, "accuracy_m": 15}, "media_ids": ["0b6f2a52-3c4e-4a5e-9a53-5d2f3b8c9d01"],
+        "result_code": "10"},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/cancel"): lambda w: {"version": 2, "reason": "误报"},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/reopen"): lambda w: {"version": 2, "reason": "群众不满意，重办"},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/reissue"): lambda w: {"version": 2, "note": "退回理由不成立"},
 }
 
 CONTACTS = {"duty_phone": "0935-2210000", "leader_name": "赵局长", "leader_title": "副局长",

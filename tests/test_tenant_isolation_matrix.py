@@ -25,6 +25,8 @@ from openpyxl import load_workbook
 from app.common.roles import TENANT_ROLES
 from tests.factories import (TenantRef, UserRef, assert_error, client_from, login, make_category,
                              make_notification, make_roster_rows, make_unit)
+from tests.test_incident_support import make_incident
+from tests.test_instruction_support import make_instruction
 
 TENANT_PREFIX = "/api/v1/t/<tenant_code>"
 PLATFORM_PREFIX = "/api/v1/tenants"
@@ -34,6 +36,10 @@ SUPERVISOR = "provincial_supervisor"
 PLATFORM_ADMIN = "platform_admin"
 EVERY_TENANT_ROLE = frozenset(role.value for role in TENANT_ROLES)
 ADMIN_ONLY = frozenset({"tenant_admin"})
+DESK = frozenset({"dispatcher"})
+DESK_OFFICE = frozenset({"dispatcher", "tenant_admin"})
+UNIT_ACTORS = frozenset({"unit_liaison", "unit_leader", "responder"})
+DESK_READERS = frozenset({"dispatcher", "tenant_admin", "leader", SUPERVISOR})
 # The office for every unit; a unit's liaison and leader for their own unit only.
 ROSTER_MANAGERS = frozenset({"tenant_admin", "unit_liaison", "unit_leader"})
 
@@ -81,6 +87,24 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/on-duty"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("GET", "/api/v1/t/<tenant_code>/roster/gaps"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("POST", "/api/v1/t/<tenant_code>/routing/suggest"): frozenset({"dispatcher", "tenant_admin", "leader"}),
+    ("GET", "/api/v1/t/<tenant_code>/incidents"): DESK_READERS,
+    ("POST", "/api/v1/t/<tenant_code>/incidents"): DESK,
+    ("GET", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>"): DESK_READERS,
+    ("PATCH", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>"): DESK,
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/merge-call"): DESK,
+    ("GET", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/instructions"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/instructions"): DESK,
+    ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/feedback"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/acknowledge"): UNIT_ACTORS,
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/return"): UNIT_ACTORS,
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/set-out"): UNIT_ACTORS,
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/arrive"): UNIT_ACTORS,
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/progress"): UNIT_ACTORS,
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/resolve"): UNIT_ACTORS,
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/cancel"): DESK_OFFICE,
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/reopen"): DESK_OFFICE,
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/reissue"): DESK_OFFICE,
     ("GET", "/api/v1/t/<tenant_code>/catalogue/export.xlsx"): frozenset(
         {"tenant_admin", "dispatcher", "leader", SUPERVISOR}),
     ("POST", "/api/v1/t/<tenant_code>/catalogue/import"): ADMIN_ONLY,
@@ -116,6 +140,8 @@ ID_RECIPES: dict[str, Callable[["Side"], object]] = {
     "escalation_step_id": lambda side: side.first_id["escalation_steps"],
     "pattern_id": lambda side: side.roster_ids[0],
     "override_id": lambda side: side.roster_ids[1],
+    "incident_id": lambda side: side.incident_id,
+    "instruction_id": lambda side: side.instruction_ids[1],
 }
 
 # Tables whose first row of a tenant serves as an id recipe (rows every tenant is provisioned with).
@@ -128,6 +154,18 @@ PLATFORM_PARAM_RECIPES: dict[str, Callable[["World"], object]] = {
 # harmless when allowed. Unlisted routes get `{}`: a 422 for an allowed role still
 # proves the call passed the gate.
 PROBE_BODIES: dict[tuple[str, str], dict] = {
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/instructions"): {"instructions": [{"unit_id": 987654321}]},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/acknowledge"): {"version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/set-out"): {"version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/arrive"): {"version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/cancel"): {"version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/reopen"): {"version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/reissue"): {"version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/return"): {"reason": "probe", "version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/progress"): {"text": "probe", "version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/resolve"): {"result_code": "10", "version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/incidents"): {"source": "phone_110", "description": "探测"},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/merge-call"): {"source": "sms"},
     ("POST", "/api/v1/t/<tenant_code>/routing/suggest"): {"text": "停电了", "limit": 5},
     ("POST", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/patterns"): {"name": "probe", "starts_on": "2026-03-01", "start_time": "08:00",
                                 "shift_hours": 24, "user_ids": [987654321]},
@@ -155,6 +193,8 @@ class Side:
     extra_markers: set[str] = field(default_factory=set)
     first_id: dict[str, int] = field(default_factory=dict)
     roster_ids: tuple[int, int] = (0, 0)
+    incident_id: int | None = None
+    instruction_ids: tuple[int, int] = (0, 0)  # (incident, acknowledged instruction naming the responder)
 
     def markers(self) -> set[str]:
         """Strings that only this tenant's records carry."""
@@ -186,7 +226,11 @@ def _side(app, factory, sql, code: str, name: str, province: str, prefix: str) -
     # Rows named after the side, so that lists can show whose records they are.
     side.category_id = make_category(app, tenant, code=f"{prefix[:9]}-GRP", name=f"{prefix}分组")
     make_unit(app, tenant, name=f"{prefix}单位", short_name=f"{prefix}单位")
-    side.extra_markers = {f"{prefix}分组", f"{prefix}单位"}
+    side.incident_id = make_incident(app, tenant, users["dispatcher"], description=f"{prefix}警情")
+    side.instruction_ids = make_instruction(app, tenant, desk_user_id=users["dispatcher"].id,
+                                            liaison_user_id=users["unit_liaison"].id,
+                                            responder_user_id=users["responder"].id)
+    side.extra_markers = {f"{prefix}分组", f"{prefix}单位", f"{prefix}警情"}
     side.roster_ids = make_roster_rows(app, tenant, users["responder"])
     side.first_id = {table: sql(f"SELECT min(id) FROM {table} WHERE tenant_id = :t", t=tenant.id)[0][0]
                      for table in FIRST_ROW_TABLES}
