@@ -93,6 +93,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>"): DESK,
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/merge-call"): DESK,
     ("GET", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/instructions"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    # Unit users only while their unit holds an instruction on it (the sample instruction is theirs).
+    ("GET", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/timeline"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/instructions"): DESK,
     ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/feedback"): EVERY_TENANT_ROLE | {SUPERVISOR},
@@ -142,6 +144,13 @@ ID_RECIPES: dict[str, Callable[["Side"], object]] = {
     "override_id": lambda side: side.roster_ids[1],
     "incident_id": lambda side: side.incident_id,
     "instruction_id": lambda side: side.instruction_ids[1],
+}
+
+# Routes that need a particular row for a parameter: the timeline admits unit users only on an
+# incident their unit holds an instruction on, so it takes the sample instruction's incident.
+ROUTE_ID_RECIPES: dict[str, dict[str, Callable[["Side"], object]]] = {
+    "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/timeline": {
+        "incident_id": lambda side: side.instruction_ids[0]},
 }
 
 # Tables whose first row of a tenant serves as an id recipe (rows every tenant is provisioned with).
@@ -275,9 +284,10 @@ def tenant_url(rule: str, *, path_of: Side, ids_of: Side) -> str:
         name = match.group(1)
         if name == "tenant_code":
             return path_of.tenant.code
-        if name not in ID_RECIPES:
+        recipes = {**ID_RECIPES, **ROUTE_ID_RECIPES.get(rule, {})}
+        if name not in recipes:
             pytest.fail(f"{rule}: no ID_RECIPES entry for <{name}>")
-        return str(ID_RECIPES[name](ids_of))
+        return str(recipes[name](ids_of))
     return _PARAM.sub(fill, rule)
 
 

@@ -5,6 +5,7 @@ from app.common.roles import Role
 
 # The desk and the linkage office see callers in full (design.md section 8).
 _SEES_CALLER = (Role.DISPATCHER, Role.TENANT_ADMIN)
+_UNIT_ROLES = (Role.UNIT_LIAISON, Role.UNIT_LEADER, Role.RESPONDER)
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -25,10 +26,15 @@ def mask_name(name: str | None) -> str | None:
 
 
 def may_see_caller(incident, viewer) -> bool:
-    """Whether `viewer` sees this incident's caller unmasked.
+    """Whether `viewer` sees this incident's caller unmasked: the desk and the office always; a unit
+    user only while their unit holds an active (not returned, not cancelled) instruction on it."""
+    if viewer.has_role(*_SEES_CALLER):
+        return True
+    if getattr(viewer, "unit_id", None) is None or not viewer.has_role(*_UNIT_ROLES):
+        return False
+    from app.blueprints.instructions.service import active_unit_ids  # instructions build on incidents
 
-    Extend here for units holding an active instruction on the incident."""
-    return viewer.has_role(*_SEES_CALLER)
+    return viewer.unit_id in active_unit_ids(incident_id=incident.id)
 
 
 def present_caller(incident, viewer, *, caller=None) -> dict:

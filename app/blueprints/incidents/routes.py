@@ -6,13 +6,13 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from app.blueprints.incidents import service
+from app.blueprints.incidents import service, timeline
 from app.blueprints.incidents.presentation import etag, incident_out
 from app.blueprints.incidents.schemas import (CallOut, IncidentCreateIn, IncidentDetailOut, IncidentListArgs,
-                                              IncidentOut, IncidentUpdateIn, IntakeArgs, IntakeOut, MergeCallIn)
+                                              IncidentOut, IncidentUpdateIn, IntakeArgs, IntakeOut, MergeCallIn, TimelineOut)
 from app.common.authz import requires
 from app.common.idempotency import idempotent
-from app.common.roles import Role
+from app.common.roles import TENANT_ROLES, Role
 from app.errors import PreconditionFailed
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1/t/<tenant_code>/incidents",
@@ -101,3 +101,15 @@ class MergeCall(MethodView):
         call = service.merge_call(incident_id=incident_id, actor=current_user, **body)
         incident = service.get_incident(incident_id=incident_id)
         return incident_out(incident, current_user, calls=[call])["calls"][0], 201, {"ETag": etag(incident)}
+
+
+@blp.route("/<int:incident_id>/timeline")
+class IncidentTimeline(MethodView):
+    @requires(*sorted(TENANT_ROLES), Role.PROVINCIAL_SUPERVISOR)
+    @blp.response(200, TimelineOut)
+    @blp.alt_response(403, description="A unit user whose unit holds no instruction on it (`not_your_incident`)")
+    def get(self, tenant_code, incident_id):
+        """The incident's timeline (时间线): the intake, then every step in order with actor, server time and
+        the client's claimed time. Unit users read it while their unit holds an instruction on the incident."""
+        incident, events = timeline.timeline(incident_id=incident_id, actor=current_user)
+        return _with_etag(incident, {"incident": incident_out(incident, current_user), "events": events})

@@ -130,3 +130,22 @@ class IncidentListArgs(ma.Schema):
     received_since = ma.fields.AwareDateTime()
     received_until = ma.fields.AwareDateTime()
     sort = ma.fields.String(load_default="-received_at", validate=validate.Length(1, 30))
+
+
+class TimelineEventOut(ma.Schema):
+    id = ma.fields.Integer(allow_none=True, metadata={"description": "None for the intake, taken from the incident"})
+    kind = ma.fields.String(metadata={"description": "`incident.received`, `instruction.issued`, "
+                                                     "`instruction.acknowledge`, `incident.urge`, ..."})
+    instruction_id = ma.fields.Integer(allow_none=True)
+    from_state = ma.fields.String(allow_none=True)
+    to_state = ma.fields.String(allow_none=True)
+    actor_user_id = ma.fields.Integer(allow_none=True)
+    actor_name = ma.fields.String(allow_none=True)
+    at = ma.fields.AwareDateTime(metadata={"description": "Server time"})
+    client_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "The client's claimed time"})
+    data = ma.fields.Dict()
+
+
+class TimelineOut(ma.Schema):
+    incident = ma.fields.Nested(IncidentOut)
+    events = ma.fields.List(ma.fields.Nested(TimelineEventOut))
