@@ -217,6 +217,12 @@ EXAMPLE_BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/merge-call"): lambda w: {
         "source": "transfer_12345", "received_at": "2026-03-01T08:05:00+08:00", "caller_name": "李四",
         "caller_phone": "13900001111", "description": "对面楼也闻到燃气味"},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/urge"): lambda w: {
+        "instruction_id": w.instruction_ids[1], "note": "请尽快处置", "version": 99},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/callback"): lambda w: {
+        "satisfaction": "dissatisfied", "note": "群众不满意", "version": 99},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/close"): lambda w: {"note": "办结", "version": 99},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/cancel"): lambda w: {"reason": "误报", "version": 99},
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/instructions"): lambda w: {
         "instructions": [{"unit_id": w.users[Role.UNIT_LIAISON].unit_id, "role": "lead", "note": "速去现场",
                           "reissue_of_id": w.instruction_ids[1]}], "needs_site_visit": True},

@@ -95,6 +95,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/instructions"): EVERY_TENANT_ROLE | {SUPERVISOR},
     # Unit users only while their unit holds an instruction on it (the sample instruction is theirs).
     ("GET", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/timeline"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/urge"): DESK_OFFICE,
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/callback"): DESK_OFFICE,
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/close"): DESK_OFFICE,
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/cancel"): DESK_OFFICE,
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/instructions"): DESK,
     ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/feedback"): EVERY_TENANT_ROLE | {SUPERVISOR},
@@ -175,6 +179,13 @@ PROBE_BODIES: dict[tuple[str, str], dict] = {
     ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/resolve"): {"result_code": "10", "version": 999999},
     ("POST", "/api/v1/t/<tenant_code>/incidents"): {"source": "phone_110", "description": "探测"},
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/merge-call"): {"source": "sms"},
+    # Stale versions: an allowed caller gets 412 (or 409/404) and nothing changes.
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/urge"): {
+        "instruction_id": 987654321, "note": "催办", "version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/callback"): {
+        "satisfaction": "satisfied", "version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/close"): {"version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/cancel"): {"reason": "误报", "version": 999999},
     ("POST", "/api/v1/t/<tenant_code>/routing/suggest"): {"text": "停电了", "limit": 5},
     ("POST", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/patterns"): {"name": "probe", "starts_on": "2026-03-01", "start_time": "08:00",
                                 "shift_hours": 24, "user_ids": [987654321]},

@@ -6,10 +6,11 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from app.blueprints.incidents import service, timeline
+from app.blueprints.incidents import desk, service, timeline
 from app.blueprints.incidents.presentation import etag, incident_out
 from app.blueprints.incidents.schemas import (CallOut, IncidentCreateIn, IncidentDetailOut, IncidentListArgs,
-                                              IncidentOut, IncidentUpdateIn, IntakeArgs, IntakeOut, MergeCallIn, TimelineOut)
+                                              IncidentOut, IncidentUpdateIn, IntakeArgs, IntakeOut, MergeCallIn, TimelineOut,
+                                              CallbackIn, CancelIncidentIn, CloseIn, UrgeIn)
 from app.common.authz import requires
 from app.common.idempotency import idempotent
 from app.common.roles import TENANT_ROLES, Role
@@ -113,3 +114,41 @@ class IncidentTimeline(MethodView):
         the client's claimed time. Unit users read it while their unit holds an instruction on the incident."""
         incident, events = timeline.timeline(incident_id=incident_id, actor=current_user)
         return _with_etag(incident, {"incident": incident_out(incident, current_user), "events": events})
+
+
+DESK_OFFICE = (Role.DISPATCHER, Role.TENANT_ADMIN)
+
+
+def _desk_action(name: str, schema, fn, doc: str):
+    @idempotent
+    @requires(*DESK_OFFICE)
+    @blp.arguments(schema)
+    @blp.response(200, IncidentOut)
+    @blp.alt_response(409, description="Not allowed in the current state (`illegal_transition`), no satisfied "
+                                       "callback yet (`callback_required`), instruction not live "
+                                       "(`instruction_not_live`)")
+    @blp.alt_response(412, description="Stale version (`version_mismatch`)")
+    def post(self, body, tenant_code, incident_id):
+        version = body.pop("version", None)
+        if version is None:
+            version = expected_version()
+        incident = fn(incident_id=incident_id, actor=current_user, version=version, **body)
+        return _with_etag(incident, incident_out(incident, current_user))
+
+    post.__doc__ = doc
+    return type(name, (MethodView,), {"post": post})
+
+
+_DESK_ACTIONS = [
+    ("urge", "Urge", UrgeIn, desk.urge,
+     "Urge (催办) a unit on one live instruction with a note: a timeline step and an inbox notice to its liaison."),
+    ("callback", "Callback", CallbackIn, desk.callback,
+     "Callback (回访) of a resolved incident: satisfied, basically satisfied, or dissatisfied, which reopens "
+     "the lead instruction (重办)."),
+    ("close", "Close", CloseIn, desk.close, "Close (办结) a resolved incident after a satisfied callback."),
+    ("cancel", "CancelIncident", CancelIncidentIn, desk.cancel,
+     "Cancel an open incident as a false report (误报); its live instructions are cancelled with it."),
+]
+
+for _path, _name, _schema, _fn, _doc in _DESK_ACTIONS:
+    blp.route(f"/<int:incident_id>/{_path}", endpoint=_name)(_desk_action(_name, _schema, _fn, _doc))

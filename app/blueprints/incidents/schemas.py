@@ -5,7 +5,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.blueprints.catalogue.models import Route, Severity
-from app.blueprints.incidents.models import AreaType, IncidentState, Source
+from app.blueprints.incidents.models import AreaType, IncidentState, Satisfaction, Source
 from app.common.fields import Id, QueryId
 
 _SOURCE = validate.OneOf([s.value for s in Source])
@@ -149,3 +149,32 @@ class TimelineEventOut(ma.Schema):
 class TimelineOut(ma.Schema):
     incident = ma.fields.Nested(IncidentOut)
     events = ma.fields.List(ma.fields.Nested(TimelineEventOut))
+
+
+def _version():
+    return ma.fields.Integer(strict=True, validate=validate.Range(1, 2**31 - 1),
+                             metadata={"description": "The incident version you saw; or send `If-Match` with the "
+                                                      "ETag. A stale one is 412 `version_mismatch`."})
+
+
+class UrgeIn(ma.Schema):
+    instruction_id = Id(required=True, metadata={"description": "The live instruction whose unit is urged"})
+    note = ma.fields.String(required=True, validate=validate.Length(1, 2000))
+    version = _version()
+
+
+class CallbackIn(ma.Schema):
+    satisfaction = ma.fields.String(required=True, validate=validate.OneOf(list(Satisfaction)),
+                                    metadata={"description": "`dissatisfied` reopens the lead instruction (重办)"})
+    note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
+    version = _version()
+
+
+class CloseIn(ma.Schema):
+    note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
+    version = _version()
+
+
+class CancelIncidentIn(ma.Schema):
+    reason = ma.fields.String(required=True, validate=validate.Length(1, 2000))
+    version = _version()
