@@ -100,6 +100,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/close"): DESK_OFFICE,
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/cancel"): DESK_OFFICE,
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/instructions"): DESK,
+    ("GET", "/api/v1/t/<tenant_code>/units/<int:unit_id>/instructions"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("GET", "/api/v1/t/<tenant_code>/my/instructions"): UNIT_ACTORS,
     ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/feedback"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/acknowledge"): UNIT_ACTORS,
@@ -124,6 +126,7 @@ CALLER_OWNED = {
 # Lists of the caller's own rows, which may rightly be empty for a caller of another tenant.
 PERSONAL_LISTS = {
     ("GET", "/api/v1/t/<tenant_code>/inbox"),
+    ("GET", "/api/v1/t/<tenant_code>/my/instructions"),
 }
 
 # The platform's own routes (not tenant-scoped): tenant roles never pass.

@@ -13,9 +13,9 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from app.blueprints.instructions import service
+from app.blueprints.instructions import service, views
 from app.blueprints.instructions.schemas import (AcknowledgeIn, ArriveIn, DeskActionIn, FeedbackOut, InstructionOut,
-                                                 IssueIn, ProgressIn, ReissueIn, ResolveIn, ReturnIn, SetOutIn)
+                                                 InstructionListArgs, IssueIn, ProgressIn, ReissueIn, ResolveIn, ReturnIn, SetOutIn)
 from app.common.authz import requires
 from app.common.idempotency import idempotent
 from app.common.roles import TENANT_ROLES, Role
@@ -126,3 +126,26 @@ _ACTIONS = [
 
 for _path, _name, _schema, _fn, _doc, _roles in _ACTIONS:
     blp.route(f"{ONE}/{_path}", endpoint=_name)(_unit_action(_name, _schema, _fn, _doc, _roles))
+
+
+@blp.route("/units/<int:unit_id>/instructions")
+class UnitInbox(MethodView):
+    @requires(*READERS)
+    @blp.arguments(InstructionListArgs, location="query")
+    @blp.response(200, InstructionOut(many=True))
+    @blp.paginate(max_page_size=200)
+    def get(self, args, tenant_code, unit_id, pagination_parameters):
+        """A unit's inbox (单位待办), newest first, filterable by state. Unit users read only their own
+        unit's (403 `not_your_unit`); a responder only the instructions naming them."""
+        return views.unit_inbox(unit_id=unit_id, actor=current_user, pagination=pagination_parameters, **args)
+
+
+@blp.route("/my/instructions")
+class MyTasks(MethodView):
+    @requires(*UNIT)
+    @blp.arguments(InstructionListArgs, location="query")
+    @blp.response(200, InstructionOut(many=True))
+    @blp.paginate(max_page_size=200)
+    def get(self, args, tenant_code, pagination_parameters):
+        """My tasks (我的任务): the instructions naming the caller as a responder, newest first."""
+        return views.my_tasks(actor=current_user, pagination=pagination_parameters, **args)

@@ -5,6 +5,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.blueprints.instructions.models import InstructionRole
+from app.blueprints.instructions.machine import State
 from app.blueprints.instructions.results import RESULT_CODES
 from app.blueprints.rosters.schemas import TenantDateTime
 from app.common.fields import Id
@@ -125,3 +126,8 @@ class FeedbackOut(ma.Schema):
     longitude = ma.fields.Float(allow_none=True)
     accuracy_m = ma.fields.Integer(allow_none=True)
     media_ids = ma.fields.List(ma.fields.UUID())
+
+
+class InstructionListArgs(ma.Schema):
+    state = ma.fields.List(ma.fields.String(validate=validate.OneOf([s.value for s in State])),
+                           metadata={"description": "Only these states (repeat the parameter)"})
