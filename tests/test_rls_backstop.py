@@ -115,6 +115,11 @@ INSERT_ROW.update({
                             "now(), '{}' FROM n",
     "timeline_events": _INSTRUCTION_CTE + "INSERT INTO timeline_events (tenant_id, incident_id, instruction_id, kind, "
                        "actor_user_id, at, data) SELECT tenant_id, incident_id, id, 'forged', :user, now(), '{}' FROM n",
+    # Migration 0008.
+    "instruction_extensions": _INSTRUCTION_CTE + "INSERT INTO instruction_extensions (tenant_id, instruction_id, "
+                              "state, reason, previous_resolve_by, requested_resolve_by, requested_by_user_id, "
+                              "requested_at) SELECT tenant_id, id, 'pending', '越界', now(), now() + interval '1 day', "
+                              ":user, now() FROM n",
 })
 
 

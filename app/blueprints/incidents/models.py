@@ -56,6 +56,7 @@ class Incident(TenantOwned, Timestamps, db.Model):
         ForeignKeyConstraint(["tenant_id", "category_id"], ["categories.tenant_id", "categories.id"]),
         ForeignKeyConstraint(["tenant_id", "merged_into_id"], ["incidents.tenant_id", "incidents.id"]),
         ForeignKeyConstraint(["tenant_id", "created_by_user_id"], ["users.tenant_id", "users.id"]),
+        ForeignKeyConstraint(["tenant_id", "merged_by_user_id"], ["users.tenant_id", "users.id"]),
         UniqueConstraint("tenant_id", "number"),
         CheckConstraint(SOURCE_CHECK, name="source_known"),
         CheckConstraint("area_type IN ('urban', 'suburban', 'rural')", name="area_type_known"),
@@ -91,6 +92,8 @@ class Incident(TenantOwned, Timestamps, db.Model):
     route: Mapped[str] = mapped_column(String(16), default="direct")
     state: Mapped[str] = mapped_column(String(16), default=IncidentState.OPEN.value)
     merged_into_id: Mapped[int | None] = mapped_column(BigInteger)
+    merged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    merged_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

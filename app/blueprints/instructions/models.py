@@ -38,7 +38,8 @@ def _user_fk(column: str) -> ForeignKeyConstraint:
     return ForeignKeyConstraint(["tenant_id", column], ["users.tenant_id", "users.id"])
 
 
-_STAMPS = ("issued", "acknowledged", "en_route", "arrived", "resolved", "returned", "cancelled", "reopened")
+_STAMPS = ("issued", "acknowledged", "en_route", "arrived", "resolved", "returned", "cancelled", "reopened",
+           "reviewed")
 
 
 class Instruction(TenantOwned, Timestamps, db.Model):
@@ -84,6 +85,9 @@ class Instruction(TenantOwned, Timestamps, db.Model):
     reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reopened_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
     redo_count: Mapped[int] = mapped_column(Integer, default=0)
+    # 审核: the desk accepted the result (send-back is `reopen`). Cleared when the work is reopened.
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
 
     # Clocks (timelimits.plan_clocks) from the moment of issue.
     acknowledge_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -151,6 +155,48 @@ class Feedback(TenantOwned, db.Model):
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     accuracy_m: Mapped[int | None] = mapped_column(Integer)
     media_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+
+
+class ExtensionState(enum.StrEnum):
+    PENDING = "pending"    # 待审批
+    APPROVED = "approved"  # 已批准
+    REFUSED = "refused"    # 未批准
+
+
+class Extension(TenantOwned, db.Model):
+    """延期申请: a unit asks for more time to resolve; the desk approves (moving `resolve_by`) or refuses.
+
+    At most one request per instruction is pending at a time (partial unique index).
+    """
+
+    __tablename__ = "instruction_extensions"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "instruction_id"], ["instructions.tenant_id", "instructions.id"],
+                             ondelete="CASCADE"),
+        _user_fk("requested_by_user_id"),
+        _user_fk("decided_by_user_id"),
+        CheckConstraint("state IN ('pending', 'approved', 'refused')", name="state_known"),
+        CheckConstraint("requested_resolve_by > previous_resolve_by", name="asks_for_more_time"),
+        CheckConstraint("(state = 'pending') = (decided_at IS NULL)", name="decided_when_not_pending"),
+        CheckConstraint("state <> 'approved' OR granted_resolve_by IS NOT NULL", name="approved_has_deadline"),
+        Index("ix_instruction_extensions_tenant_id_instruction_id", "tenant_id", "instruction_id"),
+        Index("uq_instruction_extensions_one_pending", "tenant_id", "instruction_id", unique=True,
+              postgresql_where="state = 'pending'"),
+    )
+
+    id: Mapped[int] = id_column()
+    instruction_id: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), default=ExtensionState.PENDING.value)
+    reason: Mapped[str] = mapped_column(Text)
+    previous_resolve_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_resolve_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    client_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    granted_resolve_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class TimelineEvent(TenantOwned, db.Model):
