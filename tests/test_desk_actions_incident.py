@@ -36,6 +36,13 @@ def _resolved(client, d: District) -> tuple[int, dict]:
     return incident_id, instruction
 
 
+def _review(client, d: District, instruction_id: int, outcome: str = "accepted", status: int = 200, **body):
+    response = client.post(d.action_url(instruction_id, "review"), json={"outcome": outcome, **body},
+                           headers=d.h(d.desk))
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
 def _incident(client, d: District, incident_id: int) -> dict:
     return client.get(d.url("incidents", incident_id), headers=d.h(d.desk)).get_json()
 
@@ -47,7 +54,8 @@ def _kinds(client, d: District, incident_id: int) -> list[str]:
 
 def test_satisfied_callback_then_close(client, district, sql):
     d = district
-    incident_id, _ = _resolved(client, d)
+    incident_id, instruction = _resolved(client, d)
+    _review(client, d, instruction["id"])
     out = _act(client, d, incident_id, "callback", d.desk, satisfaction="basically_satisfied", note="群众基本满意")
     assert (out["state"], out["satisfaction"], out["callback_note"]) == ("resolved", "basically_satisfied",
                                                                          "群众基本满意")
@@ -63,11 +71,17 @@ def test_satisfied_callback_then_close(client, district, sql):
         "illegal_transition"
 
 
-def test_close_needs_resolution_and_a_satisfied_callback(client, district):
+def test_close_needs_resolution_review_and_a_satisfied_callback(client, district):
     d = district
     open_id = _intake(client, d)
     assert _act(client, d, open_id, "close", d.desk, 409)["error"] == "illegal_transition"
-    incident_id, _ = _resolved(client, d)
+    incident_id, instruction = _resolved(client, d)
+    _act(client, d, incident_id, "callback", d.desk, satisfaction="satisfied")
+    assert _act(client, d, incident_id, "close", d.desk, 409)["error"] == "review_required"
+    _review(client, d, instruction["id"])
+    assert _act(client, d, incident_id, "close", d.desk)["state"] == "closed"
+    incident_id, instruction = _resolved(client, d)
+    _review(client, d, instruction["id"])
     assert _act(client, d, incident_id, "close", d.desk, 409)["error"] == "callback_required"
     assert _act(client, d, open_id, "callback", d.desk, 409, satisfaction="satisfied")["error"] == \
         "illegal_transition"
@@ -79,12 +93,13 @@ def test_dissatisfied_callback_reopens_the_lead_instruction(client, district):
     out = _act(client, d, incident_id, "callback", d.desk, satisfaction="dissatisfied", note="漏水未修好")
     assert out["state"] == "open" and out["resolved_at"] is None
     again = client.get(d.url("instructions", instruction["id"]), headers=d.h(d.desk)).get_json()
-    assert (again["state"], again["redo_count"]) == ("acknowledged", 1)
+    assert (again["state"], again["redo_count"], again["reviewed_at"]) == ("acknowledged", 1, None)
     assert _kinds(client, d, incident_id)[-2:] == ["instruction.reopen", "incident.redo"]
     assert _act(client, d, incident_id, "close", d.desk, 409)["error"] == "illegal_transition"
     # The unit redoes it; a new, satisfied callback lets the desk close.
     _unit(client, d, instruction["id"], "arrive", d.liaison, text="再次到场")
     _unit(client, d, instruction["id"], "resolve", d.liaison, result_code="10", text="已修好")
+    _review(client, d, instruction["id"])
     assert _act(client, d, incident_id, "close", d.desk, 409)["error"] == "callback_required"
     _act(client, d, incident_id, "callback", d.desk, satisfaction="satisfied")
     assert _act(client, d, incident_id, "close", d.desk)["state"] == "closed"
@@ -143,7 +158,8 @@ def test_urge_records_a_step_and_tells_the_units_liaison(client, district):
 
 def test_stale_version_is_412_and_changes_nothing(client, district):
     d = district
-    incident_id, _ = _resolved(client, d)
+    incident_id, instruction = _resolved(client, d)
+    _review(client, d, instruction["id"])  # an instruction's step: the incident's version stays
     current = client.get(d.url("incidents", incident_id), headers=d.h(d.desk))
     etag, version = current.headers["ETag"], current.get_json()["version"]
     assert _act(client, d, incident_id, "callback", d.desk, 412, headers={"If-Match": f'"{version - 1}"'},

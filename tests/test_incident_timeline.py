@@ -38,10 +38,14 @@ def test_timeline_lists_every_step_in_order_with_actor_and_times(client, distric
     body = response.get_json()
     kinds = [event["kind"] for event in body["events"]]
     assert kinds == ["incident.received", "instruction.issued", "instruction.acknowledge", "instruction.set_out",
-                     "instruction.arrive", "instruction.resolve"]
+                     "instruction.arrive", "instruction.resolve", "incident.work_done"]
     assert body["incident"]["state"] == "resolved"
     actors = [event["actor_user_id"] for event in body["events"]]
-    assert actors == [d.desk.id, d.desk.id, d.liaison.id, d.responder.id, d.responder.id, d.responder.id]
+    assert actors == [d.desk.id, d.desk.id, d.liaison.id, d.responder.id, d.responder.id, d.responder.id,
+                      d.responder.id]
+    done = body["events"][-1]
+    assert (done["from_state"], done["to_state"], done["data"]["caused_by_instruction_id"]) == (
+        "open", "resolved", instruction["id"])
     assert all(event["actor_name"] for event in body["events"])
     ack = body["events"][2]
     assert ack["from_state"] == "issued" and ack["to_state"] == "acknowledged"

@@ -56,6 +56,7 @@ def test_full_lifecycle_stamps_every_state_and_writes_the_timeline_in_order(app,
         ("instruction.arrive", "en_route", "on_scene", d.responder.id),
         ("instruction.progress", "on_scene", "on_scene", d.responder.id),
         ("instruction.resolve", "on_scene", "resolved", d.responder.id),
+        ("incident.work_done", "open", "resolved", d.responder.id),
     ]
     actions = [r[0] for r in sql("SELECT action FROM audit_events WHERE target_type = 'instruction' "
                                  "AND target_id = :i ORDER BY seq", i=str(iid))]

@@ -10,7 +10,10 @@ from app.blueprints.instructions.machine import (ALLOWED_ROLES, TRANSITIONS, Sta
 from app.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
 
 UNIT = 7
-DATA = {Transition.RETURN: {"reason": "不属本单位职责"}, Transition.RESOLVE: {"result_code": "10"}}
+DATA = {Transition.RETURN: {"reason": "不属本单位职责"}, Transition.RESOLVE: {"result_code": "10"},
+        Transition.REQUEST_EXTENSION: {"reason": "管道材料需外地调运"},
+        Transition.APPROVE_EXTENSION: {"pending_extension_id": 9},
+        Transition.REFUSE_EXTENSION: {"pending_extension_id": 9, "note": "可先临时处置"}}
 
 
 @dataclass
@@ -20,6 +23,8 @@ class FakeInstruction:
     version: int = 1
     needs_site_visit: bool = False
     responder_user_ids: list = field(default_factory=list)
+    reviewed_at: object = None
+    reviewed_by_user_id: int | None = None
 
 
 @dataclass
@@ -82,7 +87,8 @@ def test_desk_office_and_leaders_may_not_apply_unit_transitions(transition, acto
     assert instruction.version == 1
 
 
-@pytest.mark.parametrize("transition", [Transition.CANCEL, Transition.REOPEN, Transition.REISSUE])
+@pytest.mark.parametrize("transition", [Transition.CANCEL, Transition.REOPEN, Transition.REISSUE, Transition.ACCEPT,
+                                        Transition.APPROVE_EXTENSION, Transition.REFUSE_EXTENSION])
 @pytest.mark.parametrize("actor", [LIAISON, LEADER, RESPONDER, CITY_LEADER], ids=["liaison", "unit_leader",
                                                                                   "responder", "leader"])
 def test_unit_users_and_leaders_may_not_apply_desk_transitions(transition, actor):
@@ -152,3 +158,47 @@ def test_each_state_carries_its_time_and_actor():
     assert instruction.acknowledged_at <= instruction.en_route_at <= instruction.arrived_at <= instruction.resolved_at
     run(instruction, Transition.REOPEN, actor=DISPATCHER)
     assert (instruction.state, instruction.reopened_by_user_id) == ("acknowledged", DISPATCHER.id)
+
+
+def test_accept_stamps_the_review_once_and_a_redo_needs_a_fresh_review():
+    instruction = FakeInstruction(state=State.RESOLVED.value)
+    run(instruction, Transition.ACCEPT)
+    assert (instruction.state, instruction.reviewed_by_user_id) == (State.RESOLVED, DISPATCHER.id)
+    assert instruction.reviewed_at is not None
+    with pytest.raises(Conflict) as caught:
+        run(instruction, Transition.ACCEPT)
+    assert caught.value.code == "already_reviewed"
+    run(instruction, Transition.REOPEN)
+    assert (instruction.state, instruction.reviewed_at, instruction.reviewed_by_user_id) == (
+        State.ACKNOWLEDGED, None, None)
+
+
+def test_one_extension_request_pending_at_a_time_and_a_decision_needs_one():
+    instruction = FakeInstruction(state=State.ON_SCENE.value)
+    with pytest.raises(Conflict) as caught:
+        run(instruction, Transition.REQUEST_EXTENSION, data={"reason": "再要两天", "pending_extension_id": 4})
+    assert caught.value.code == "extension_pending"
+    for transition in (Transition.APPROVE_EXTENSION, Transition.REFUSE_EXTENSION):
+        with pytest.raises(Conflict) as caught:
+            run(instruction, transition, data={"note": "不行", "pending_extension_id": None})
+        assert caught.value.code == "no_pending_extension"
+    assert instruction.version == 1
+
+
+@pytest.mark.parametrize(("transition", "data", "field_name"), [
+    (Transition.REQUEST_EXTENSION, {"reason": "  "}, "reason"),
+    (Transition.REFUSE_EXTENSION, {"pending_extension_id": 3}, "note"),
+])
+def test_an_extension_request_needs_a_reason_and_a_refusal_a_note(transition, data, field_name):
+    instruction = FakeInstruction(state=State.ACKNOWLEDGED.value)
+    with pytest.raises(Unprocessable) as caught:
+        run(instruction, transition, data=data)
+    assert field_name in caught.value.errors
+    assert instruction.version == 1
+
+
+def test_a_unit_cannot_ask_for_more_time_before_acknowledging_or_after_resolving():
+    for state in (State.ISSUED, State.RESOLVED):
+        with pytest.raises(Conflict) as caught:
+            run(FakeInstruction(state=state.value), Transition.REQUEST_EXTENSION)
+        assert caught.value.code == "illegal_transition"

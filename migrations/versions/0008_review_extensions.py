@@ -33,7 +33,7 @@ def upgrade():
     sa.Column('granted_resolve_by', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("(state = 'pending') = (decided_at IS NULL)", name=op.f('ck_instruction_extensions_decided_when_not_pending')),
     sa.CheckConstraint("state <> 'approved' OR granted_resolve_by IS NOT NULL", name=op.f('ck_instruction_extensions_approved_has_deadline')),
-    sa.CheckConstraint("state IN ('pending', 'approved', 'refused')", name=op.f('ck_instruction_extensions_state_known')),
+    sa.CheckConstraint("state IN ('pending', 'approved', 'refused', 'lapsed')", name=op.f('ck_instruction_extensions_state_known')),
     sa.CheckConstraint('requested_resolve_by > previous_resolve_by', name=op.f('ck_instruction_extensions_asks_for_more_time')),
     sa.ForeignKeyConstraint(['tenant_id', 'decided_by_user_id'], ['users.tenant_id', 'users.id'], name=op.f('fk_instruction_extensions_tenant_id_decided_by_user_id_users')),
     sa.ForeignKeyConstraint(['tenant_id', 'instruction_id'], ['instructions.tenant_id', 'instructions.id'], name=op.f('fk_instruction_extensions_tenant_id_instruction_id_instructions'), ondelete='CASCADE'),

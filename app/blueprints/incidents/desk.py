@@ -1,8 +1,10 @@
-"""The desk's and office's actions on a whole incident: urge (催办), callback (回访), close (办结) and
-cancel as a false report (误报), each in one transaction through `incidents.machine.apply`.
+"""The desk's and office's actions on a whole incident: urge (催办), callback (回访), close (办结),
+cancel as a false report (误报) and merge into another incident (并案), each in one transaction
+through `incidents.machine.apply`.
 
-Instructions the action touches (a redo's lead instruction, a false report's live ones) move through
-the instruction machine in the same transaction; their events leave after commit.
+Instructions the action touches (a redo's lead instruction, the live ones of a false report or a
+merged duplicate) move through the instruction machine in the same transaction; their events leave
+after commit.
 """
 from __future__ import annotations
 
@@ -10,18 +12,23 @@ from sqlalchemy import select
 
 from app.blueprints.incidents import machine
 from app.blueprints.incidents.machine import Transition
-from app.blueprints.incidents.models import Incident, Satisfaction
+from app.blueprints.audit import service as audit
+from app.blueprints.incidents.models import Incident, IncidentCall, IncidentState, Satisfaction
 from app.blueprints.instructions import events as ev
+from app.blueprints.instructions import extensions
 from app.blueprints.instructions import machine as instruction_machine
 from app.blueprints.instructions.issuing import event, lock_incident
+from app.blueprints.instructions.journal import add_event
 from app.blueprints.instructions.machine import State
 from app.blueprints.instructions.models import Instruction
 from app.blueprints.notifications.service import notify
+from app.blueprints.rosters.duty import on_duty
 from app.blueprints.users.models import User
 from app.common import events
+from app.common.models import utcnow
 from app.common.roles import Role
 from app.database import unit_of_work
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, Unprocessable
 from app.extensions import db
 
 LIVE_STATES = frozenset({State.ISSUED, State.ACKNOWLEDGED, State.EN_ROUTE, State.ON_SCENE})
@@ -33,14 +40,20 @@ def _instructions(incident_id: int) -> list[Instruction]:
                                    .execution_options(populate_existing=True)).scalars())
 
 
-def _liaisons(tenant_id: int, unit_id: int) -> list[User]:
-    return list(db.session.execute(select(User).where(
-        User.tenant_id == tenant_id, User.unit_id == unit_id, User.is_active.is_(True),
-        User.roles.contains([Role.UNIT_LIAISON.value]))).unique().scalars())
+def _urge_recipients(instruction: Instruction) -> list[User]:
+    """Who hears a 催办: the unit's liaisons, whoever is on duty for it now, and the responders it named."""
+    liaisons = db.session.execute(select(User).where(
+        User.unit_id == instruction.unit_id, User.is_active.is_(True),
+        User.roles.contains([Role.UNIT_LIAISON.value]))).unique().scalars()
+    named = db.session.execute(select(User).where(
+        User.id.in_(instruction.responder_user_ids), User.is_active.is_(True))).unique().scalars()
+    on_duty_now = [shift.user for shift in on_duty(unit_id=instruction.unit_id) if shift.is_eligible]
+    return list({user.id: user for user in [*liaisons, *on_duty_now, *named]}.values())
 
 
 def urge(*, incident_id: int, actor, instruction_id: int, note: str, version: int | None = None) -> Incident:
-    """催办: the desk presses a unit on one live instruction; a timeline step and an inbox notice to its liaison."""
+    """催办: the desk presses a unit on one live instruction; a timeline step and an inbox notice to the unit's
+    liaisons, the people on duty now and the responders it named."""
     with unit_of_work():
         incident = lock_incident(incident_id)
         machine.check(incident, Transition.URGE, actor=actor, expected_version=version)
@@ -52,7 +65,7 @@ def urge(*, incident_id: int, actor, instruction_id: int, note: str, version: in
             raise Conflict("instruction_not_live", f"An instruction in state {instruction.state} cannot be urged.")
         machine.apply(incident, Transition.URGE, actor=actor, expected_version=version,
                       data={"instruction_id": instruction.id, "unit_id": instruction.unit_id, "note": note})
-        notify(tenant_id=incident.tenant_id, recipients=_liaisons(incident.tenant_id, instruction.unit_id),
+        notify(tenant_id=incident.tenant_id, recipients=_urge_recipients(instruction),
                kind="instruction.urged", title=f"催办：{incident.number}", cause=f"{instruction.id}:{incident.version}",
                body=note, data={"incident_id": incident.id, "instruction_id": instruction.id})
     return incident
@@ -76,8 +89,6 @@ def callback(*, incident_id: int, actor, satisfaction: str, note: str = "", vers
                 instruction.redo_count += 1
                 reopened.append(instruction)
         incident.satisfaction, incident.callback_note = satisfaction.value, note
-        if transition == Transition.REDO:
-            incident.resolved_at = None
         machine.apply(incident, transition, actor=actor, expected_version=version,
                       data={"satisfaction": satisfaction.value, "note": note,
                             "reopened_instruction_ids": [row.id for row in reopened]})
@@ -87,11 +98,29 @@ def callback(*, incident_id: int, actor, satisfaction: str, note: str = "", vers
 
 
 def close(*, incident_id: int, actor, note: str = "", version: int | None = None) -> Incident:
-    """办结: every instruction resolved and a satisfied callback recorded."""
+    """办结: every resolved instruction reviewed (审核) and a satisfied callback recorded."""
     with unit_of_work():
         incident = lock_incident(incident_id)
-        machine.apply(incident, Transition.CLOSE, actor=actor, expected_version=version, data={"note": note})
+        unreviewed = list(db.session.execute(select(Instruction.id).where(
+            Instruction.incident_id == incident_id, Instruction.state == State.RESOLVED.value,
+            Instruction.reviewed_at.is_(None)).order_by(Instruction.id)).scalars())
+        machine.apply(incident, Transition.CLOSE, actor=actor, expected_version=version,
+                      data={"note": note, "unreviewed_instruction_ids": unreviewed})
     return incident
+
+
+def _cancel_live_instructions(uow, incident_id: int, *, actor, reason: str) -> list[Instruction]:
+    """Cancel every live instruction of the incident (false report, merged duplicate); events after commit."""
+    cancelled = []
+    for instruction in _instructions(incident_id):
+        if State(instruction.state) in LIVE_STATES:
+            with db.session.no_autoflush:
+                instruction_machine.apply(instruction, instruction_machine.Transition.CANCEL, actor=actor,
+                                          data={"reason": reason})
+            extensions.lapse_pending(instruction)
+            cancelled.append(instruction)
+            uow.after_commit(events.publish, event(ev.InstructionCancelled, instruction, actor))
+    return cancelled
 
 
 def cancel(*, incident_id: int, actor, reason: str, version: int | None = None) -> Incident:
@@ -99,16 +128,45 @@ def cancel(*, incident_id: int, actor, reason: str, version: int | None = None) 
     with unit_of_work() as uow:
         incident = lock_incident(incident_id)
         machine.check(incident, Transition.CANCEL, actor=actor, expected_version=version)
-        cancelled = []
-        for instruction in _instructions(incident_id):
-            if State(instruction.state) in LIVE_STATES:
-                with db.session.no_autoflush:
-                    instruction_machine.apply(instruction, instruction_machine.Transition.CANCEL, actor=actor,
-                                              data={"reason": reason})
-                cancelled.append(instruction)
+        cancelled = _cancel_live_instructions(uow, incident_id, actor=actor, reason=reason)
         incident.cancel_reason = reason
         machine.apply(incident, Transition.CANCEL, actor=actor, expected_version=version,
                       data={"reason": reason, "cancelled_instruction_ids": [row.id for row in cancelled]})
-        for instruction in cancelled:
-            uow.after_commit(events.publish, event(ev.InstructionCancelled, instruction, actor))
+    return incident
+
+
+def merge(*, incident_id: int, actor, into_incident_id: int, note: str = "", version: int | None = None) -> Incident:
+    """并案: an open incident recorded twice joins the other one (the survivor).
+
+    Its call is kept as a repeat call of the survivor, its live instructions are cancelled (the
+    survivor's instructions carry the work), and both timelines say what happened.
+    """
+    if into_incident_id == incident_id:
+        raise Unprocessable("merge_into_itself", "An incident cannot be merged into itself.",
+                            errors={"into_incident_id": ["Name another incident."]})
+    with unit_of_work() as uow:
+        # Both rows locked in id order, so two desks merging a pair both ways cannot deadlock.
+        locked = {row_id: lock_incident(row_id) for row_id in sorted((incident_id, into_incident_id))}
+        incident, survivor = locked[incident_id], locked[into_incident_id]
+        machine.check(incident, Transition.MERGE, actor=actor, expected_version=version)
+        if survivor.state not in (IncidentState.OPEN, IncidentState.RESOLVED):
+            raise Conflict("merge_target_not_open", f"The incident to merge into is {survivor.state}.")
+        reason = f"并案：并入 {survivor.number}"
+        cancelled = _cancel_live_instructions(uow, incident_id, actor=actor, reason=reason)
+        call = IncidentCall(tenant_id=incident.tenant_id, incident_id=survivor.id, received_at=incident.received_at,
+                            source=incident.source, caller_name=incident.caller_name,
+                            caller_phone=incident.caller_phone, description=incident.description,
+                            merged_by_user_id=actor.id, merged_at=utcnow())
+        db.session.add(call)
+        incident.merged_into_id, incident.merged_by_user_id = survivor.id, actor.id
+        machine.apply(incident, Transition.MERGE, actor=actor, expected_version=version,
+                      data={"into_incident_id": survivor.id, "into_number": survivor.number, "note": note,
+                            "cancelled_instruction_ids": [row.id for row in cancelled]})
+        survivor.updated_at = utcnow()  # a new version: the survivor holds one more call
+        db.session.flush()
+        add_event(survivor.tenant_id, incident_id=survivor.id, kind="incident.absorbed", actor_user_id=actor.id,
+                  at=utcnow(), data={"merged_incident_id": incident.id, "merged_number": incident.number,
+                                     "call_id": call.id, "note": note})
+        audit.record("incident.call_merged", tenant_id=survivor.tenant_id, actor=actor, target_type="incident",
+                     target_id=survivor.id, after={"call_id": call.id, "merged_incident_id": incident.id})
     return incident

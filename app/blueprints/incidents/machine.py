@@ -3,12 +3,16 @@
 One table, one `apply` that checks role, state and version, moves the incident, bumps its version
 and hands a `Step` to the journal (audit chain + timeline). Pure: no database.
 
-The instructions move the incident between open and resolved by themselves (`instructions.service.
-_sync_incident`); this table holds what people do to the incident as a whole:
+What people do to the incident as a whole, and what its instructions do to it:
+- work_done / work_reopened are automatic: the step of an instruction that resolves the last live
+  instruction (or brings one back to life) moves the incident, as a step of its own by the same actor
+  (`instructions.service` calls `follow_instructions`);
+- merge (并案): a duplicate incident joins another; its live instructions are cancelled with it;
 - urge (催办) keeps the state: it is a recorded, versioned step like any other;
 - callback (回访) satisfied or basically satisfied keeps it resolved; dissatisfied is `redo` (重办),
   which reopens it (the service reopens the lead instruction in the same transaction);
-- close needs a satisfied callback (guard `callback_required`);
+- close needs every resolved instruction reviewed (guard `review_required`) and a satisfied callback
+  (guard `callback_required`); the service passes the review facts in `data`;
 - cancel as a false report (误报) only while open; the service cancels the live instructions.
 Checks run actor first (403), then the table (409 `illegal_transition`), guards (409 with their
 code), then the version (412 `version_mismatch`).
@@ -31,6 +35,9 @@ class Transition(enum.StrEnum):
     REDO = "redo"          # 回访不满意, 重办
     CLOSE = "close"        # 办结
     CANCEL = "cancel"      # 误报撤销
+    MERGE = "merge"        # 并案
+    WORK_DONE = "work_done"            # 指令全部处置完毕 (automatic)
+    WORK_REOPENED = "work_reopened"    # 指令重新办理 (automatic)
 
 
 S, T = IncidentState, Transition
@@ -38,6 +45,9 @@ S, T = IncidentState, Transition
 TRANSITIONS: dict[tuple[IncidentState, Transition], IncidentState] = {
     (S.OPEN,     T.URGE):     S.OPEN,
     (S.OPEN,     T.CANCEL):   S.CANCELLED,
+    (S.OPEN,     T.MERGE):    S.MERGED,
+    (S.OPEN,     T.WORK_DONE): S.RESOLVED,
+    (S.RESOLVED, T.WORK_REOPENED): S.OPEN,
     (S.RESOLVED, T.CALLBACK): S.RESOLVED,
     (S.RESOLVED, T.REDO):     S.OPEN,
     (S.RESOLVED, T.CLOSE):    S.CLOSED,
@@ -45,7 +55,11 @@ TRANSITIONS: dict[tuple[IncidentState, Transition], IncidentState] = {
 
 DESK_ROLES = frozenset({Role.DISPATCHER, Role.TENANT_ADMIN})
 
-ALLOWED_ROLES: dict[Transition, frozenset[Role]] = {transition: DESK_ROLES for transition in Transition}
+# The automatic moves follow an instruction step, whoever took it (a unit user resolving, the desk reissuing).
+AUTOMATIC = frozenset({Transition.WORK_DONE, Transition.WORK_REOPENED})
+
+ALLOWED_ROLES: dict[Transition, frozenset[Role]] = {
+    transition: frozenset(Role) if transition in AUTOMATIC else DESK_ROLES for transition in Transition}
 
 # The timestamp column a transition stamps on the incident.
 STAMPS: dict[Transition, str] = {
@@ -53,17 +67,27 @@ STAMPS: dict[Transition, str] = {
     T.REDO: "callback_at",
     T.CLOSE: "closed_at",
     T.CANCEL: "cancelled_at",
+    T.MERGE: "merged_at",
+    T.WORK_DONE: "resolved_at",
+}
+
+# The time columns a transition wipes: an incident back at work is no longer resolved.
+CLEARS: dict[Transition, tuple[str, ...]] = {
+    T.REDO: ("resolved_at",),
+    T.WORK_REOPENED: ("resolved_at",),
 }
 
 
-def _called_back(incident) -> str | None:
+def _reviewed_and_called_back(incident, data: dict) -> str | None:
+    if data.get("unreviewed_instruction_ids"):
+        return "review_required"
     if incident.satisfaction not in (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED):
         return "callback_required"
     return None
 
 
-GUARDS: dict[tuple[IncidentState, Transition], Callable[[Any], str | None]] = {
-    (S.RESOLVED, T.CLOSE): _called_back,
+GUARDS: dict[tuple[IncidentState, Transition], Callable[[Any, dict], str | None]] = {
+    (S.RESOLVED, T.CLOSE): _reviewed_and_called_back,
 }
 
 
@@ -79,7 +103,8 @@ class Step:
     data: dict = field(default_factory=dict)
 
 
-def check(incident, transition: Transition, *, actor, expected_version: int | None = None) -> IncidentState:
+def check(incident, transition: Transition, *, actor, expected_version: int | None = None,
+          data: dict | None = None) -> IncidentState:
     """Every check of `apply` without changing anything; returns the state it would lead to."""
     transition = Transition(transition)
     if not {Role(role) for role in actor.roles} & ALLOWED_ROLES[transition]:
@@ -90,7 +115,7 @@ def check(incident, transition: Transition, *, actor, expected_version: int | No
         raise Conflict("illegal_transition", f"An incident in state {current} cannot {transition}.",
                        errors={"state": [str(current)], "transition": [str(transition)]})
     guard = GUARDS.get((current, transition))
-    if guard is not None and (code := guard(incident)):
+    if guard is not None and (code := guard(incident, data or {})):
         raise Conflict(code, f"An incident in state {current} cannot {transition}: {code}.")
     if expected_version is not None and expected_version != incident.version:
         raise PreconditionFailed("version_mismatch",
@@ -103,12 +128,14 @@ def apply(incident, transition: Transition, *, actor, expected_version: int | No
           now: datetime | None = None, journal: Callable[[Any, Step], None] | None = None) -> Step:
     """Apply one transition: check, move, stamp, bump the version, journal it (audit + timeline)."""
     transition = Transition(transition)
-    target = check(incident, transition, actor=actor, expected_version=expected_version)
+    target = check(incident, transition, actor=actor, expected_version=expected_version, data=data)
     now = now or datetime.now(UTC)
     from_state = IncidentState(incident.state)
     incident.state = target.value
     if (stamp := STAMPS.get(transition)) is not None:
         setattr(incident, stamp, now)
+    for cleared in CLEARS.get(transition, ()):
+        setattr(incident, cleared, None)
     incident.version += 1
     step = Step(transition=transition, from_state=from_state, to_state=target, actor_id=actor.id,
                 actor_username=getattr(actor, "username", None), at=now, version=incident.version,

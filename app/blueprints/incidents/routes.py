@@ -10,7 +10,7 @@ from app.blueprints.incidents import desk, service, timeline
 from app.blueprints.incidents.presentation import etag, incident_out
 from app.blueprints.incidents.schemas import (CallOut, IncidentCreateIn, IncidentDetailOut, IncidentListArgs,
                                               IncidentOut, IncidentUpdateIn, IntakeArgs, IntakeOut, MergeCallIn, TimelineOut,
-                                              CallbackIn, CancelIncidentIn, CloseIn, UrgeIn)
+                                              CallbackIn, CancelIncidentIn, CloseIn, MergeIn, UrgeIn)
 from app.common.authz import requires
 from app.common.idempotency import idempotent
 from app.common.roles import TENANT_ROLES, Role
@@ -125,8 +125,9 @@ def _desk_action(name: str, schema, fn, doc: str):
     @blp.arguments(schema)
     @blp.response(200, IncidentOut)
     @blp.alt_response(409, description="Not allowed in the current state (`illegal_transition`), no satisfied "
-                                       "callback yet (`callback_required`), instruction not live "
-                                       "(`instruction_not_live`)")
+                                       "callback yet (`callback_required`), a resolved instruction not reviewed "
+                                       "(`review_required`), instruction not live (`instruction_not_live`), "
+                                       "merge target closed (`merge_target_not_open`)")
     @blp.alt_response(412, description="Stale version (`version_mismatch`)")
     def post(self, body, tenant_code, incident_id):
         version = body.pop("version", None)
@@ -148,6 +149,9 @@ _DESK_ACTIONS = [
     ("close", "Close", CloseIn, desk.close, "Close (办结) a resolved incident after a satisfied callback."),
     ("cancel", "CancelIncident", CancelIncidentIn, desk.cancel,
      "Cancel an open incident as a false report (误报); its live instructions are cancelled with it."),
+    ("merge", "MergeIncident", MergeIn, desk.merge,
+     "Merge an open incident recorded twice into another (并案): it becomes `merged`, its call joins the "
+     "other incident's calls, its live instructions are cancelled."),
 ]
 
 for _path, _name, _schema, _fn, _doc in _DESK_ACTIONS:

@@ -88,6 +88,7 @@ class IncidentOut(ma.Schema):
     route = ma.fields.String()
     state = ma.fields.String()
     merged_into_id = ma.fields.Integer(allow_none=True)
+    merged_at = ma.fields.AwareDateTime(allow_none=True)
     version = ma.fields.Integer()
     created_by_user_id = ma.fields.Integer(allow_none=True)
     resolved_at = ma.fields.AwareDateTime(allow_none=True)
@@ -177,4 +178,10 @@ class CloseIn(ma.Schema):
 
 class CancelIncidentIn(ma.Schema):
     reason = ma.fields.String(required=True, validate=validate.Length(1, 2000))
+    version = _version()
+
+
+class MergeIn(ma.Schema):
+    into_incident_id = Id(required=True, metadata={"description": "The incident that survives (open or resolved)"})
+    note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
     version = _version()

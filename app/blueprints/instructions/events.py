@@ -31,6 +31,10 @@ class InstructionResolved(InstructionEvent): pass      # noqa: E701  处置完�
 class InstructionCancelled(InstructionEvent): pass     # noqa: E701  撤销
 class InstructionReopened(InstructionEvent): pass      # noqa: E701  重办
 class InstructionReissued(InstructionEvent): pass      # noqa: E701  重新下达
+class InstructionAccepted(InstructionEvent): pass      # noqa: E701  审核通过
+class ExtensionRequested(InstructionEvent): pass       # noqa: E701  延期申请
+class ExtensionApproved(InstructionEvent): pass        # noqa: E701  批准延期: resolve_by moved
+class ExtensionRefused(InstructionEvent): pass         # noqa: E701  不予延期
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,11 @@ Decisions the design left open:
   on the timeline like any other.
 - Re-issue of a returned instruction to the same unit overrules the return
   (`is_overruled_return`) and puts the same instruction back to `issued`.
+- Review (审核) of a resolved instruction is its own step: `accept` keeps it resolved and stamps
+  `reviewed_at`; sending it back is `reopen`, which clears the review. The incident closes only
+  when every resolved instruction has been accepted (incidents.machine guard `review_required`).
+- An extension request (延期申请) and the desk's approval or refusal keep the state: they are
+  versioned, journalled steps of the instruction; the request row itself lives in `Extension`.
 - Checks run actor first (403), so an outsider learns nothing of the state; then the
   table (409 `illegal_transition`); then the version (412 `version_mismatch`), which is
   optional: a client that sends none accepts whatever state the row lock finds.
@@ -47,6 +52,10 @@ class Transition(enum.StrEnum):
     CANCEL = "cancel"            # 撤销 (desk)
     REOPEN = "reopen"            # 重办 (desk/office)
     REISSUE = "reissue"          # 驳回退回, 重新下达 (desk)
+    ACCEPT = "accept"            # 审核通过 (desk)
+    REQUEST_EXTENSION = "request_extension"  # 延期申请 (unit)
+    APPROVE_EXTENSION = "approve_extension"  # 批准延期 (desk)
+    REFUSE_EXTENSION = "refuse_extension"    # 不予延期 (desk)
 
 
 S, T = State, Transition
@@ -68,7 +77,12 @@ TRANSITIONS: dict[tuple[State, Transition], State] = {
     (S.ON_SCENE,     T.RESOLVE):     S.RESOLVED,
     (S.ON_SCENE,     T.CANCEL):      S.CANCELLED,
     (S.RESOLVED,     T.REOPEN):      S.ACKNOWLEDGED,
+    (S.RESOLVED,     T.ACCEPT):      S.RESOLVED,
     (S.RETURNED,     T.REISSUE):     S.ISSUED,
+    # Extensions: asked for and decided while the unit is working; the state stays.
+    **{(state, transition): state
+       for state in (S.ACKNOWLEDGED, S.EN_ROUTE, S.ON_SCENE)
+       for transition in (T.REQUEST_EXTENSION, T.APPROVE_EXTENSION, T.REFUSE_EXTENSION)},
 }
 
 UNIT_ROLES = frozenset({Role.UNIT_LIAISON, Role.UNIT_LEADER, Role.RESPONDER})
@@ -86,6 +100,10 @@ ALLOWED_ROLES: dict[Transition, frozenset[Role]] = {
     T.CANCEL:      DESK_ROLES,
     T.REOPEN:      DESK_ROLES,
     T.REISSUE:     DESK_ROLES,
+    T.ACCEPT:      DESK_ROLES,
+    T.REQUEST_EXTENSION: UNIT_ROLES,
+    T.APPROVE_EXTENSION: DESK_ROLES,
+    T.REFUSE_EXTENSION:  DESK_ROLES,
 }
 
 # Transitions a responder not (yet) named may apply while on duty for the unit.
@@ -101,6 +119,12 @@ STAMPS: dict[Transition, str] = {
     T.CANCEL:      "cancelled",
     T.REOPEN:      "reopened",
     T.REISSUE:     "issued",
+    T.ACCEPT:      "reviewed",
+}
+
+# The stamps a transition wipes: work sent back for redo needs a fresh review.
+CLEARS: dict[Transition, tuple[str, ...]] = {
+    T.REOPEN: ("reviewed",),
 }
 
 
@@ -111,14 +135,33 @@ def _needs_no_site_visit(instruction, _data) -> str | None:
 
 
 # Extra conditions on single cells of the table: a failing guard is a 409 with its own code.
+def _not_yet_reviewed(instruction, _data) -> str | None:
+    return "already_reviewed" if instruction.reviewed_at is not None else None
+
+
+# The service tells the machine whether a request is pending (`data["pending_extension_id"]`).
+def _no_extension_pending(_instruction, data) -> str | None:
+    return "extension_pending" if data.get("pending_extension_id") else None
+
+
+def _extension_pending(_instruction, data) -> str | None:
+    return None if data.get("pending_extension_id") else "no_pending_extension"
+
+
 GUARDS: dict[tuple[State, Transition], Callable[[Any, dict], str | None]] = {
     (S.ACKNOWLEDGED, T.RESOLVE): _needs_no_site_visit,
+    (S.RESOLVED, T.ACCEPT): _not_yet_reviewed,
+    **{(state, T.REQUEST_EXTENSION): _no_extension_pending for state in (S.ACKNOWLEDGED, S.EN_ROUTE, S.ON_SCENE)},
+    **{(state, transition): _extension_pending for state in (S.ACKNOWLEDGED, S.EN_ROUTE, S.ON_SCENE)
+       for transition in (T.APPROVE_EXTENSION, T.REFUSE_EXTENSION)},
 }
 
 # Transitions whose data must carry a non-blank field (422 otherwise).
 REQUIRED_DATA: dict[Transition, str] = {
     T.RETURN: "reason",
     T.RESOLVE: "result_code",
+    T.REQUEST_EXTENSION: "reason",
+    T.REFUSE_EXTENSION: "note",
 }
 
 
@@ -195,6 +238,9 @@ def apply(instruction, transition: Transition, *, actor, expected_version: int |
     if stamp is not None:
         setattr(instruction, f"{stamp}_at", now)
         setattr(instruction, f"{stamp}_by_user_id", actor.id)
+    for cleared in CLEARS.get(transition, ()):
+        setattr(instruction, f"{cleared}_at", None)
+        setattr(instruction, f"{cleared}_by_user_id", None)
     instruction.version += 1
     step = Step(transition=transition, from_state=from_state, to_state=target, actor_id=actor.id,
                 actor_username=getattr(actor, "username", None), at=now,

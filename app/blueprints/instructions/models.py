@@ -161,6 +161,7 @@ class ExtensionState(enum.StrEnum):
     PENDING = "pending"    # 待审批
     APPROVED = "approved"  # 已批准
     REFUSED = "refused"    # 未批准
+    LAPSED = "lapsed"      # 已失效: the instruction ended (resolved, returned, cancelled) before a decision
 
 
 class Extension(TenantOwned, db.Model):
@@ -175,7 +176,7 @@ class Extension(TenantOwned, db.Model):
                              ondelete="CASCADE"),
         _user_fk("requested_by_user_id"),
         _user_fk("decided_by_user_id"),
-        CheckConstraint("state IN ('pending', 'approved', 'refused')", name="state_known"),
+        CheckConstraint("state IN ('pending', 'approved', 'refused', 'lapsed')", name="state_known"),
         CheckConstraint("requested_resolve_by > previous_resolve_by", name="asks_for_more_time"),
         CheckConstraint("(state = 'pending') = (decided_at IS NULL)", name="decided_when_not_pending"),
         CheckConstraint("state <> 'approved' OR granted_resolve_by IS NOT NULL", name="approved_has_deadline"),

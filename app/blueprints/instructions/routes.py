@@ -14,8 +14,10 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from app.blueprints.instructions import service, views
-from app.blueprints.instructions.schemas import (AcknowledgeIn, ArriveIn, DeskActionIn, FeedbackOut, InstructionOut,
-                                                 InstructionListArgs, IssueIn, ProgressIn, ReissueIn, ResolveIn, ReturnIn, SetOutIn)
+from app.blueprints.instructions.schemas import (AcknowledgeIn, ArriveIn, DeskActionIn, ExtensionApproveIn,
+                                                 ExtensionOut, ExtensionRefuseIn, ExtensionRequestIn, FeedbackOut,
+                                                 InstructionListArgs, InstructionOut, IssueIn, ProgressIn, ReissueIn,
+                                                 ResolveIn, ReturnIn, ReviewIn, SetOutIn)
 from app.common.authz import requires
 from app.common.idempotency import idempotent
 from app.common.roles import TENANT_ROLES, Role
@@ -90,6 +92,15 @@ class InstructionFeedback(MethodView):
         return service.feedback_of(instruction_id=instruction_id, actor=current_user)
 
 
+@blp.route(f"{ONE}/extensions")
+class InstructionExtensions(MethodView):
+    @requires(*READERS)
+    @blp.response(200, ExtensionOut(many=True))
+    def get(self, tenant_code, instruction_id):
+        """The instruction's extension requests (延期申请) and their decisions, oldest first."""
+        return service.extensions_of(instruction_id=instruction_id, actor=current_user)
+
+
 def _unit_action(name: str, schema, fn, doc: str, roles=UNIT):
     @idempotent
     @requires(*roles)
@@ -122,6 +133,17 @@ _ACTIONS = [
      "Redo (重办) a resolved instruction after a failed review or dissatisfied callback.", DESK),
     ("reissue", "Reissue", ReissueIn, service.reissue,
      "Overrule a return and re-issue to the same unit; the return counts against the unit.", DESK),
+    ("review", "Review", ReviewIn, service.review,
+     "Review (审核) a resolved instruction: accept it, or send it back for redo (重办) with a note. "
+     "An incident closes only when every resolved instruction is accepted.", DESK),
+    ("request-extension", "RequestExtension", ExtensionRequestIn, service.request_extension,
+     "Ask for more time (延期申请): a later resolve deadline and a reason; one request pending at a time "
+     "(409 `extension_pending`).", UNIT),
+    ("approve-extension", "ApproveExtension", ExtensionApproveIn, service.approve_extension,
+     "Approve the pending extension (批准延期): the resolve deadline moves to the requested time or the one "
+     "given here (409 `no_pending_extension`).", DESK),
+    ("refuse-extension", "RefuseExtension", ExtensionRefuseIn, service.refuse_extension,
+     "Refuse the pending extension (不予延期) with a note; the deadline stays.", DESK),
 ]
 
 for _path, _name, _schema, _fn, _doc, _roles in _ACTIONS:

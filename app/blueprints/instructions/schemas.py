@@ -79,6 +79,48 @@ class DeskActionIn(ma.Schema):
     reason = ma.fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class ReviewIn(ma.Schema):
+    version = _version()
+    outcome = ma.fields.String(required=True, validate=validate.OneOf(["accepted", "sent_back"]),
+                               metadata={"description": "`accepted` (审核通过) or `sent_back` for redo (重办)"})
+    note = ma.fields.String(load_default="", validate=validate.Length(max=2000),
+                            metadata={"description": "Required when sending back"})
+
+
+class ExtensionRequestIn(_UnitActionIn):
+    reason = ma.fields.String(required=True, validate=validate.Length(1, 2000))
+    resolve_by = TenantDateTime(required=True, metadata={"description": "The deadline asked for: later than the "
+                                                                        "current one, at most 30 days later"})
+
+
+class ExtensionApproveIn(ma.Schema):
+    version = _version()
+    resolve_by = TenantDateTime(allow_none=True, load_default=None,
+                                metadata={"description": "The deadline granted; the requested one if omitted"})
+    note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ExtensionRefuseIn(ma.Schema):
+    version = _version()
+    note = ma.fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class ExtensionOut(ma.Schema):
+    id = ma.fields.Integer()
+    instruction_id = ma.fields.Integer()
+    state = ma.fields.String(metadata={"description": "`pending`, `approved`, `refused`, `lapsed`"})
+    reason = ma.fields.String()
+    previous_resolve_by = TenantDateTime()
+    requested_resolve_by = TenantDateTime()
+    granted_resolve_by = TenantDateTime(allow_none=True)
+    requested_by_user_id = ma.fields.Integer(allow_none=True)
+    requested_at = TenantDateTime()
+    client_at = TenantDateTime(allow_none=True)
+    decided_by_user_id = ma.fields.Integer(allow_none=True)
+    decided_at = TenantDateTime(allow_none=True)
+    decision_note = ma.fields.String(allow_none=True)
+
+
 class ReissueIn(ma.Schema):
     version = _version()
     note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
@@ -106,6 +148,8 @@ class InstructionOut(ma.Schema):
     cancelled_at = TenantDateTime(allow_none=True)
     reopened_at = TenantDateTime(allow_none=True)
     redo_count = ma.fields.Integer()
+    reviewed_at = TenantDateTime(allow_none=True)
+    reviewed_by_user_id = ma.fields.Integer(allow_none=True)
     acknowledge_by = TenantDateTime()
     arrive_by = TenantDateTime(allow_none=True)
     resolve_by = TenantDateTime()

@@ -11,8 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from app.blueprints.incidents import machine as incident_machine
 from app.blueprints.incidents.models import Incident, IncidentState
 from app.blueprints.instructions import events as ev
+from app.blueprints.instructions import extensions
 from app.blueprints.instructions import machine
 from app.blueprints.instructions.issuing import issue  # noqa: F401  (re-exported for the routes)
 from app.blueprints.instructions.issuing import INACTIVE_STATES, check_unit_free, clocks_for, event, lock_incident
@@ -40,7 +42,14 @@ EVENT_OF = {
     Transition.CANCEL: ev.InstructionCancelled,
     Transition.REOPEN: ev.InstructionReopened,
     Transition.REISSUE: ev.InstructionReissued,
+    Transition.ACCEPT: ev.InstructionAccepted,
+    Transition.REQUEST_EXTENSION: ev.ExtensionRequested,
+    Transition.APPROVE_EXTENSION: ev.ExtensionApproved,
+    Transition.REFUSE_EXTENSION: ev.ExtensionRefused,
 }
+
+# An instruction that reaches one of these no longer needs more time: a pending extension lapses.
+_ENDING_STATES = frozenset({State.RESOLVED, State.RETURNED, State.CANCELLED})
 
 
 # ---------------------------------------------------------------- reading
@@ -99,22 +108,34 @@ def feedback_of(*, instruction_id: int, actor) -> list[Feedback]:
 
 # ---------------------------------------------------------------- transitions
 
-def _sync_incident(incident: Incident) -> None:
-    """Open while any instruction is active; resolved when every active one is resolved."""
+def _follow_instructions(incident: Incident, *, actor, instruction: Instruction) -> None:
+    """The incident is resolved when every active instruction is; open again when one comes back to work.
+
+    The move is a step of the incident machine by the same actor, so it is versioned and on the record.
+    """
     if incident.state not in (IncidentState.OPEN, IncidentState.RESOLVED):
         return
     states = [State(s) for s in db.session.execute(select(Instruction.state).where(
         Instruction.incident_id == incident.id)).scalars()]
     active = [s for s in states if s not in INACTIVE_STATES]
-    resolved = bool(active) and all(s == State.RESOLVED for s in active)
-    if resolved and incident.state == IncidentState.OPEN:
-        incident.state, incident.resolved_at = IncidentState.RESOLVED.value, utcnow()
-    elif not resolved and incident.state == IncidentState.RESOLVED:
-        incident.state, incident.resolved_at = IncidentState.OPEN.value, None
+    all_resolved = bool(active) and all(s == State.RESOLVED for s in active)
+    if all_resolved and incident.state == IncidentState.OPEN:
+        transition = incident_machine.Transition.WORK_DONE
+    elif not all_resolved and incident.state == IncidentState.RESOLVED:
+        transition = incident_machine.Transition.WORK_REOPENED
+    else:
+        return
+    incident_machine.apply(incident, transition, actor=actor,
+                           data={"caused_by_instruction_id": instruction.id, "unit_id": instruction.unit_id})
 
 
 def _transition(instruction_id: int, transition: Transition, *, actor, expected_version: int | None,
-                client_time: datetime | None, data: dict, effect=None) -> Instruction:
+                client_time: datetime | None, data: dict, effect=None, facts=None) -> Instruction:
+    """Lock the incident then the instruction, apply one transition, keep the incident in step.
+
+    `facts(instruction)` adds what the machine's guards need to know from other rows (a pending
+    extension), read under the lock; `effect(instruction)` completes the change after the checks passed.
+    """
     with unit_of_work() as uow:
         found = db.session.execute(select(Instruction.incident_id).where(Instruction.id == instruction_id)).first()
         if found is None:
@@ -126,14 +147,18 @@ def _transition(instruction_id: int, transition: Transition, *, actor, expected_
         if (actor.has_role(Role.RESPONDER) and transition in machine.ON_DUTY_TRANSITIONS
                 and actor.unit_id == instruction.unit_id):
             on_duty_now = any(shift.user.id == actor.id for shift in on_duty(unit_id=instruction.unit_id))
+        if facts is not None:
+            data = {**data, **facts(instruction)}
         # The journal's queries must not flush the row before the effect completes it (a return's reason).
         with db.session.no_autoflush:
             machine.apply(instruction, transition, actor=actor, expected_version=expected_version,
                           client_time=client_time, data=data, actor_is_on_duty=on_duty_now)
             if effect is not None:
                 effect(instruction)
+        if State(instruction.state) in _ENDING_STATES:
+            extensions.lapse_pending(instruction)
         db.session.flush()
-        _sync_incident(incident)
+        _follow_instructions(incident, actor=actor, instruction=instruction)
         uow.after_commit(events.publish, event(EVENT_OF[transition], instruction, actor))
     return instruction
 
@@ -247,6 +272,52 @@ def reopen(*, instruction_id: int, actor, reason: str = "", version: int | None 
 
     return _transition(instruction_id, Transition.REOPEN, actor=actor, expected_version=version, client_time=None,
                        data={"reason": reason}, effect=redo)
+
+
+def review(*, instruction_id: int, actor, outcome: str, note: str = "", version: int | None = None) -> Instruction:
+    """审核: the desk checks a resolved instruction's result, and accepts it or sends it back for redo (重办)."""
+    note = (note or "").strip()
+    if outcome == "accepted":
+        return _transition(instruction_id, Transition.ACCEPT, actor=actor, expected_version=version,
+                           client_time=None, data={"note": note})
+    if not note:
+        raise Unprocessable("review_note_required", "Say why the result is sent back.",
+                            errors={"note": ["Missing data for required field."]})
+    return reopen(instruction_id=instruction_id, actor=actor, reason=note, version=version)
+
+
+def request_extension(*, instruction_id: int, actor, reason: str, resolve_by: datetime, version: int | None = None,
+                      client_time: datetime | None = None) -> Instruction:
+    """延期申请: the unit asks for a later resolve deadline, with a reason; one request pending at a time."""
+    reason = (reason or "").strip()
+    return _transition(instruction_id, Transition.REQUEST_EXTENSION, actor=actor, expected_version=version,
+                       client_time=client_time, data={"reason": reason, "resolve_by": resolve_by},
+                       facts=extensions.pending_fact,
+                       effect=lambda instruction: extensions.record_request(
+                           instruction, actor=actor, reason=reason, resolve_by=resolve_by, client_time=client_time))
+
+
+def approve_extension(*, instruction_id: int, actor, resolve_by: datetime | None = None, note: str = "",
+                      version: int | None = None) -> Instruction:
+    """批准延期: the resolve deadline moves to the requested time, or to the one the desk grants."""
+    return _transition(instruction_id, Transition.APPROVE_EXTENSION, actor=actor, expected_version=version,
+                       client_time=None, data={"note": note, "resolve_by": resolve_by},
+                       facts=extensions.pending_fact,
+                       effect=lambda instruction: extensions.approve(instruction, actor=actor, resolve_by=resolve_by,
+                                                                     note=note))
+
+
+def refuse_extension(*, instruction_id: int, actor, note: str = "", version: int | None = None) -> Instruction:
+    """不予延期: the deadline stays; the desk says why."""
+    note = (note or "").strip()
+    return _transition(instruction_id, Transition.REFUSE_EXTENSION, actor=actor, expected_version=version,
+                       client_time=None, data={"note": note}, facts=extensions.pending_fact,
+                       effect=lambda instruction: extensions.refuse(instruction, actor=actor, note=note))
+
+
+def extensions_of(*, instruction_id: int, actor):
+    get_instruction(instruction_id=instruction_id, actor=actor)
+    return extensions.history(instruction_id)
 
 
 def reissue(*, instruction_id: int, actor, note: str = "", version: int | None = None) -> Instruction:
