@@ -1,0 +1,112 @@
+"""The desk board (指挥调度看板): the incidents still in hand with their instructions, states and clocks.
+
+One page of incidents costs three queries: the count, the page, and the page's instructions with
+their units. The filters on instructions (unit, state, overdue) are one EXISTS, so they hold for the
+same instruction: "overdue at the water company" means the water company's instruction is late.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, exists, false, or_, select
+
+from app.blueprints.incidents.models import Incident, IncidentState
+from app.blueprints.incidents.presentation import incident_out
+from app.blueprints.instructions.machine import State
+from app.blueprints.instructions.models import Extension, ExtensionState, Instruction
+from app.blueprints.units.models import Unit
+from app.common.listing import paginate
+from app.common.models import utcnow
+from app.extensions import db
+
+IN_HAND = (IncidentState.OPEN.value, IncidentState.RESOLVED.value)
+_NOT_ACKNOWLEDGED = (State.ISSUED.value,)
+_NOT_ARRIVED = (State.ISSUED.value, State.ACKNOWLEDGED.value, State.EN_ROUTE.value)
+_NOT_RESOLVED = (*_NOT_ARRIVED, State.ON_SCENE.value)
+_SEVERITY_RANK = {"major": 0, "urgent": 1, "general": 2}
+
+
+def overdue_clause(now: datetime):
+    """An instruction with a clock run out: not acknowledged, not arrived (if a visit is due), not resolved."""
+    return or_(
+        and_(Instruction.state.in_(_NOT_ACKNOWLEDGED), Instruction.acknowledge_by < now),
+        and_(Instruction.state.in_(_NOT_ARRIVED), Instruction.needs_site_visit.is_(True),
+             Instruction.arrive_by.is_not(None), Instruction.arrive_by < now),
+        and_(Instruction.state.in_(_NOT_RESOLVED), Instruction.resolve_by < now),
+    )
+
+
+def overdue_clocks(instruction: Instruction, now: datetime) -> list[str]:
+    """The same test as `overdue_clause`, for one loaded instruction: which clocks have run out."""
+    late = []
+    if instruction.state in _NOT_ACKNOWLEDGED and instruction.acknowledge_by < now:
+        late.append("acknowledge")
+    if (instruction.state in _NOT_ARRIVED and instruction.needs_site_visit and instruction.arrive_by is not None
+            and instruction.arrive_by < now):
+        late.append("arrive")
+    if instruction.state in _NOT_RESOLVED and instruction.resolve_by < now:
+        late.append("resolve")
+    return late
+
+
+@dataclass
+class Filters:
+    state: list[str] | None = None
+    severity: list[str] | None = None
+    unit_id: int | None = None
+    instruction_state: list[str] | None = None
+    overdue: bool | None = None
+
+
+def _instruction_conditions(filters: Filters, now: datetime) -> list:
+    conditions = []
+    if filters.unit_id is not None:
+        conditions.append(Instruction.unit_id == filters.unit_id)
+    if filters.instruction_state:
+        conditions.append(Instruction.state.in_(filters.instruction_state))
+    if filters.overdue:
+        conditions.append(overdue_clause(now))
+    return conditions
+
+
+def board(*, actor, pagination, now: datetime | None = None, **filters) -> list[dict]:
+    """Incidents in hand (open or resolved, unless `state` says otherwise): overdue first, then by severity,
+    newest first; each with its instructions, their clocks and which of them have run out."""
+    now = now or utcnow()
+    filters = Filters(**filters)
+    is_overdue = exists().where(Instruction.incident_id == Incident.id, overdue_clause(now))
+    statement = select(Incident).where(Incident.state.in_(filters.state or IN_HAND))
+    if filters.severity:
+        statement = statement.where(Incident.severity.in_(filters.severity))
+    if conditions := _instruction_conditions(filters, now):
+        statement = statement.where(exists().where(Instruction.incident_id == Incident.id, *conditions))
+    if filters.overdue is False:
+        statement = statement.where(~is_overdue)
+    severity_rank = case(_SEVERITY_RANK, value=Incident.severity, else_=3)
+    statement = statement.order_by(case((is_overdue, 0), else_=1), severity_rank, Incident.received_at.desc())
+    incidents = paginate(statement, pagination, tiebreak=Incident.id.desc())
+    return _with_instructions(incidents, actor, now)
+
+
+def _with_instructions(incidents: list[Incident], actor, now: datetime) -> list[dict]:
+    if not incidents:
+        return []
+    rows = list(db.session.execute(select(Instruction, Unit.name, Unit.short_name)
+                                   .join(Unit, Unit.id == Instruction.unit_id)
+                                   .where(Instruction.incident_id.in_([i.id for i in incidents]))
+                                   .order_by(Instruction.id)).all())
+    pending = set(db.session.execute(select(Extension.instruction_id).where(
+        Extension.instruction_id.in_([row.Instruction.id for row in rows]) if rows else false(),
+        Extension.state == ExtensionState.PENDING.value)).scalars())
+    by_incident: dict[int, list[dict]] = {}
+    for instruction, unit_name, unit_short_name in rows:
+        by_incident.setdefault(instruction.incident_id, []).append({
+            "instruction": instruction, "unit_name": unit_name, "unit_short_name": unit_short_name,
+            "overdue": overdue_clocks(instruction, now), "has_pending_extension": instruction.id in pending})
+    out = []
+    for incident in incidents:
+        instructions = by_incident.get(incident.id, [])
+        out.append({"incident": incident_out(incident, actor), "instructions": instructions,
+                    "is_overdue": any(item["overdue"] for item in instructions)})
+    return out
