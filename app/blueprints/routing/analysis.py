@@ -38,7 +38,11 @@ STOPWORDS = frozenset("""
 地上 上面 下面 里面 外面 旁边 附近 不对 不了 不行 厉害 特别 非常 真的 一样 这样 那样 怎样 多少
 几个 好多 很多 大家 人家 别人 自己 东西 事情 情况 地方 这种 那种 马上 立刻 到底 还在 正在 都是
 也是 不要 需要 应该 可能 能够 得了 天天 每天 一次 一会 老是 总是 根本 肯定 结果 要是 只有 只是
+打不通 不接 没人接 关机 关机了
 """.split())
+# A character pair that is not one of the caller's words and holds one of these is a fragment of grammar
+# (说不, 打不, 停了, 口有), not evidence: it is dropped from the query.
+_GRAMMAR_CHARS = frozenset("不了的着过吗呢吧啊呀么就都也还又很得地把被让给在是有个这那我你他她它们")
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Analysis:
     expansions: list[str] = field(default_factory=list)          # canonical terms the lexicon added
     concept_of: dict[str, int] = field(default_factory=dict)     # expanded term -> its concept number
     fixes: list[tuple[str, str]] = field(default_factory=list)   # (misspelling, correction)
+    threat: str | None = None                   # the caller's words that say a life is at risk now
 
 
 _tokenizer = None
@@ -104,9 +109,13 @@ def analyze(raw: str, *, use_lexicon: bool = True) -> Analysis:
         text, fixes = lexicon.fix_typos(text)
         expansions = lexicon.expand(text)
     terms: dict[str, float] = {}
+    caller_words = words(text)
+    spoken = set(caller_words)
     for gram in bigrams(text):
+        if gram not in spoken and (gram[0] in _GRAMMAR_CHARS or gram[1] in _GRAMMAR_CHARS):
+            continue
         terms[gram] = max(terms.get(gram, 0.0), BIGRAM_WEIGHT)
-    for word in words(text):
+    for word in caller_words:
         terms[word] = WORD_WEIGHT
     via: dict[str, str] = {}
     for wrong, right in fixes:
@@ -123,7 +132,7 @@ def analyze(raw: str, *, use_lexicon: bool = True) -> Analysis:
                 via.setdefault(term, said)
                 concept_of[term] = number
     return Analysis(text=text, terms=terms, via=via, expansions=[c for c, _, _ in expansions],
-                    concept_of=concept_of, fixes=fixes)
+                    concept_of=concept_of, fixes=fixes, threat=lexicon.life_threat(text) if use_lexicon else None)
 
 
 def clauses(raw: str) -> list[str]:

@@ -34,6 +34,13 @@ LEARNED_BLEND = 2.0
 CONFIDENT = 4.0        # a score below this is a guess: the result says it fell back
 KEEP_FRACTION = 0.05
 REPEAT_UNIT_FACTOR = 0.7  # see _diversify   # drop suggestions scoring under this share of the best one
+# A life at risk (analysis.Analysis.threat): the categories the police attend count more when the
+# call names them (phrases and concepts, not loose words, worth at least THREAT_EVIDENCE): the
+# police's own (route "police") THREAT_FACTOR times, those where the police go first and a unit
+# leads (route "police_first") THREAT_FACTOR_FIRST times.
+THREAT_FACTOR = 2.5
+THREAT_FACTOR_FIRST = 1.5
+THREAT_EVIDENCE = 3.0
 
 
 @dataclass
@@ -238,6 +245,12 @@ class Index:
                                      query.via.get(term)))
         for (doc_id, _), match in by_concept.items():
             credit(doc_id, match)
+        if query.threat:
+            for entry in found.values():
+                named = sum(m.weight for m in entry.matches if m.kind in ("phrase", "concept", "fuzzy"))
+                factor = {"police": THREAT_FACTOR, "police_first": THREAT_FACTOR_FIRST}.get(entry.doc.route, 1.0)
+                if factor > 1.0 and named >= THREAT_EVIDENCE:
+                    credit(entry.doc.id, Match(query.threat, "urgent", entry.score * (factor - 1), "priority"))
         return found
 
     def _containing(self, term: str) -> list[tuple]:
@@ -247,7 +260,8 @@ class Index:
             by_doc: dict[int, tuple[str, float]] = {}
             if len(term) >= 2:
                 for phrase, postings in self._phrase_docs.items():
-                    if term in phrase and term != phrase:
+                    # 着火 inside 打不着火 is its opposite: a term right after a negation does not count
+                    if term in phrase and term != phrase and not _negated(term, phrase):
                         for doc_id, source, weight in postings:
                             if by_doc.get(doc_id, ("", 0.0))[1] < weight:
                                 by_doc[doc_id] = (source, weight)
@@ -280,7 +294,9 @@ class Index:
             if not scored:
                 continue
             best = max(scored.values(), key=lambda s: (s.score, s.doc.code))
-            if best.score >= CONFIDENT and best.doc.id not in {p["category_id"] for p in problems}:
+            # A clause is a problem of its own only when it names one: a phrase or a concept, not loose words.
+            named = any(m.kind in ("phrase", "concept", "fuzzy") for m in best.matches)
+            if best.score >= CONFIDENT and named and best.doc.id not in {p["category_id"] for p in problems}:
                 problems.append({"text": part, "category_id": best.doc.id})
         # One problem found in several clauses is still one problem.
         return problems if len({self.docs[p["category_id"]].lead_unit and
@@ -302,6 +318,11 @@ class Index:
             return [Scored(self.docs[doc_id], share, [Match("", "prior", share, "prior")])
                     for doc_id, share in top], "prior"
         return [], "none"
+
+
+def _negated(term: str, phrase: str) -> bool:
+    at = phrase.find(term)
+    return at > 0 and phrase[at - 1] in "不没未无"
 
 
 def _diversify(ranked: list[Scored]) -> list[Scored]:
