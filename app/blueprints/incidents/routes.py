@@ -70,11 +70,14 @@ class Incidents(MethodView):
 
 @blp.route("/<int:incident_id>")
 class IncidentById(MethodView):
-    @requires(*READERS)
+    @requires(*sorted(TENANT_ROLES), Role.PROVINCIAL_SUPERVISOR)
     @blp.response(200, IncidentDetailOut)
+    @blp.alt_response(403, description="A unit user whose unit holds no instruction on it (`not_your_incident`)")
     def get(self, tenant_code, incident_id):
-        """One incident with its merged calls; the `ETag` is its version (send it back as `If-Match`)."""
-        incident = service.get_incident(incident_id=incident_id)
+        """One incident with its merged calls; the `ETag` is its version (send it back as `If-Match`).
+        Unit users read it while their unit holds an instruction on it; the caller is masked for them
+        unless that instruction is active."""
+        incident = timeline.read(incident_id=incident_id, actor=current_user)
         return _with_etag(incident, incident_out(incident, current_user, calls=service.calls_of(incident)))
 
     @requires(*DESK)

@@ -2,11 +2,13 @@
 
 Readers: the desk, the office, leaders and the provincial supervisor; a unit user only while their
 unit holds an instruction on the incident (in any state: a unit that returned the job may still see
-what it was asked). The caller stays masked unless `presentation.may_see_caller` says otherwise.
+what it was asked), and then only the incident's own steps and their unit's instructions' steps:
+another unit's feedback, notes and urges are that unit's business. The caller stays masked unless
+`presentation.may_see_caller` says otherwise.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.blueprints.incidents.models import Incident
 from app.blueprints.incidents.service import get_incident
@@ -19,19 +21,31 @@ from app.extensions import db
 _READS_EVERY_INCIDENT = (Role.DISPATCHER, Role.TENANT_ADMIN, Role.LEADER, Role.PROVINCIAL_SUPERVISOR)
 
 
-def check_may_read(incident: Incident, actor) -> None:
+def _own_unit_instruction_ids(incident: Incident, actor) -> set[int] | None:
+    """None for readers of every incident; else the ids of the instructions the actor's unit holds on it."""
     if actor.has_role(*_READS_EVERY_INCIDENT):
-        return
-    held = db.session.execute(select(Instruction.id).where(
-        Instruction.incident_id == incident.id, Instruction.unit_id == actor.unit_id).limit(1)).first()
-    if actor.unit_id is None or held is None:
+        return None
+    if actor.unit_id is None:
+        return set()
+    return set(db.session.execute(select(Instruction.id).where(
+        Instruction.incident_id == incident.id, Instruction.unit_id == actor.unit_id)).scalars())
+
+
+def check_may_read(incident: Incident, actor) -> None:
+    """The desk, office, leaders and supervisors read every incident; a unit user one their unit was instructed on."""
+    if _own_unit_instruction_ids(incident, actor) == set():
         raise Forbidden("not_your_incident", "Your unit holds no instruction on this incident.")
 
 
-def events_of(incident: Incident) -> list[dict]:
-    """The intake first (from the incident row), then every journalled step in the order it was written."""
-    rows = list(db.session.execute(select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
-                                   .order_by(TimelineEvent.id)).scalars())
+def events_of(incident: Incident, actor=None) -> list[dict]:
+    """The intake first (from the incident row), then every journalled step in the order it was written;
+    for a unit user, only the incident's own steps and those of their unit's instructions."""
+    statement = select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
+    own = _own_unit_instruction_ids(incident, actor) if actor is not None else None
+    if own is not None:
+        statement = statement.where(or_(TimelineEvent.instruction_id.is_(None),
+                                        TimelineEvent.instruction_id.in_(own or [0])))
+    rows = list(db.session.execute(statement.order_by(TimelineEvent.id)).scalars())
     user_ids = {row.actor_user_id for row in rows if row.actor_user_id} | (
         {incident.created_by_user_id} if incident.created_by_user_id else set())
     names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()) \
@@ -49,4 +63,11 @@ def events_of(incident: Incident) -> list[dict]:
 def timeline(*, incident_id: int, actor) -> tuple[Incident, list[dict]]:
     incident = get_incident(incident_id=incident_id)
     check_may_read(incident, actor)
-    return incident, events_of(incident)
+    return incident, events_of(incident, actor)
+
+
+def read(*, incident_id: int, actor) -> Incident:
+    """One incident for anyone who may read it (see `check_may_read`)."""
+    incident = get_incident(incident_id=incident_id)
+    check_may_read(incident, actor)
+    return incident
