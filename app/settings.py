@@ -69,6 +69,27 @@ class Settings:
     argon2_memory_kib: int
     default_time_zone: str = "Asia/Shanghai"
     extra: dict = field(default_factory=dict)
+    # Photos from the scene (docs/media.md).
+    media_storage: str = "local"                 # local | s3
+    media_dir: Path | None = None                # local backend root; default VAR_DIR/media
+    media_max_bytes: int = 20 * 1024 * 1024
+    media_max_pixels: int = 50_000_000
+    media_max_per_instruction: int = 30
+    media_display_px: int = 2048
+    media_thumbnail_px: int = 320
+    media_derived_format: str = "jpeg"           # jpeg | webp
+    media_sync_max_pixels: int = 2_000_000
+    media_signed_url_seconds: int = 300
+    media_signing_key: str | None = None         # default: derived from SECRET_KEY
+    media_original_retention_days: int = 0       # 0: keep originals for ever
+    media_capture_skew_minutes: int = 60
+    media_gps_distance_m: int = 1000
+    media_s3_bucket: str | None = None
+    media_s3_endpoint_url: str | None = None
+    media_s3_region: str = "us-east-1"
+    media_s3_access_key_id: str | None = None
+    media_s3_secret_access_key: str | None = None
+    media_s3_prefix: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -109,4 +130,24 @@ class Settings:
             argon2_time_cost=_int("ARGON2_TIME_COST", 3),
             argon2_memory_kib=_int("ARGON2_MEMORY_KIB", 65536),
             default_time_zone=os.environ.get("DEFAULT_TIME_ZONE", "Asia/Shanghai"),
+            media_storage=os.environ.get("MEDIA_STORAGE", "local"),
+            media_dir=Path(os.environ.get("MEDIA_DIR") or var_dir / "media").resolve(),
+            media_max_bytes=_int("MEDIA_MAX_BYTES", 20 * 1024 * 1024),
+            media_max_pixels=_int("MEDIA_MAX_PIXELS", 50_000_000),
+            media_max_per_instruction=_int("MEDIA_MAX_PER_INSTRUCTION", 30),
+            media_display_px=_int("MEDIA_DISPLAY_PX", 2048),
+            media_thumbnail_px=_int("MEDIA_THUMBNAIL_PX", 320),
+            media_derived_format=os.environ.get("MEDIA_DERIVED_FORMAT", "jpeg"),
+            media_sync_max_pixels=_int("MEDIA_SYNC_MAX_PIXELS", 2_000_000),
+            media_signed_url_seconds=_int("MEDIA_SIGNED_URL_SECONDS", 300),
+            media_signing_key=os.environ.get("MEDIA_SIGNING_KEY") or None,
+            media_original_retention_days=_int("MEDIA_ORIGINAL_RETENTION_DAYS", 0),
+            media_capture_skew_minutes=_int("MEDIA_CAPTURE_SKEW_MINUTES", 60),
+            media_gps_distance_m=_int("MEDIA_GPS_DISTANCE_M", 1000),
+            media_s3_bucket=os.environ.get("MEDIA_S3_BUCKET") or None,
+            media_s3_endpoint_url=os.environ.get("MEDIA_S3_ENDPOINT_URL") or None,
+            media_s3_region=os.environ.get("MEDIA_S3_REGION", "us-east-1"),
+            media_s3_access_key_id=os.environ.get("MEDIA_S3_ACCESS_KEY_ID") or None,
+            media_s3_secret_access_key=os.environ.get("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+            media_s3_prefix=os.environ.get("MEDIA_S3_PREFIX", ""),
         )

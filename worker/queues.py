@@ -14,6 +14,7 @@ JOB_QUEUES: dict[str, str] = {
     "app.blueprints.ops.jobs.sweep_maintenance": DEFAULT,
     "app.blueprints.routing.jobs.train_routing_model": DEFAULT,
     "app.blueprints.routing.jobs.train_all_routing_models": DEFAULT,
+    "app.blueprints.media.jobs.process_media": MEDIA,
 }
 
 

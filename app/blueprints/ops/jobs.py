@@ -6,6 +6,7 @@ import logging
 from sqlalchemy import delete, func
 
 from app.blueprints.auth.models import TokenFamily
+from app.blueprints.media import jobs as media
 from app.common import idempotency
 from app.extensions import db
 from app.tenants.context import tenant_scope
@@ -26,6 +27,7 @@ def sweep_maintenance() -> dict:
     with tenant_scope(is_platform=True):
         result = db.session.execute(delete(TokenFamily).where(TokenFamily.expires_at < func.now()))
         db.session.commit()
+    media.sweep_media()  # re-queues lost photo jobs, applies the originals' retention; logs its own summary
     summary = {"idempotency_keys": purged_keys, "token_families": result.rowcount}
     log.info("maintenance sweep", extra=summary)
     return summary
