@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import any_, select
 
 from app.blueprints.incidents.models import Incident
 from app.blueprints.instructions.models import Feedback, Instruction
@@ -30,7 +30,7 @@ class Evidence:
 
 
 def feedback_naming(item: MediaItem) -> Feedback | None:
-    return db.session.execute(select(Feedback).where(Feedback.media_ids.any(item.id))
+    return db.session.execute(select(Feedback).where(item.id == any_(Feedback.media_ids))
                               .order_by(Feedback.id).limit(1)).scalar_one_or_none()
 
 
