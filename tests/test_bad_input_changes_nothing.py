@@ -240,6 +240,17 @@ EXAMPLE_BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/cancel"): lambda w: {"version": 2, "reason": "误报"},
     ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/reopen"): lambda w: {"version": 2, "reason": "群众不满意，重办"},
     ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/reissue"): lambda w: {"version": 2, "note": "退回理由不成立"},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/review"): lambda w: {
+        "version": 2, "outcome": "sent_back", "note": "现场照片不清楚"},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/request-extension"): lambda w: {
+        "version": 2, "client_time": "2026-11-29T09:00:00+08:00", "reason": "管材需外地调运",
+        "resolve_by": "2026-12-20T18:00:00+08:00"},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/approve-extension"): lambda w: {
+        "version": 2, "resolve_by": "2026-12-20T18:00:00+08:00", "note": "同意"},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/refuse-extension"): lambda w: {
+        "version": 2, "note": "可先临时处置"},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/merge"): lambda w: {
+        "into_incident_id": w.instruction_ids[0], "note": "同一事件重复接警", "version": 99},
 }
 
 CONTACTS = {"duty_phone": "0935-2210000", "leader_name": "赵局长", "leader_title": "副局长",

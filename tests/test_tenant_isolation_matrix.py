@@ -89,7 +89,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/t/<tenant_code>/routing/suggest"): frozenset({"dispatcher", "tenant_admin", "leader"}),
     ("GET", "/api/v1/t/<tenant_code>/incidents"): DESK_READERS,
     ("POST", "/api/v1/t/<tenant_code>/incidents"): DESK,
-    ("GET", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>"): DESK_READERS,
+    # Unit users read an incident their unit was instructed on (not_your_incident otherwise).
+    ("GET", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("PATCH", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>"): DESK,
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/merge-call"): DESK,
     ("GET", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/instructions"): EVERY_TENANT_ROLE | {SUPERVISOR},
@@ -99,6 +100,13 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/callback"): DESK_OFFICE,
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/close"): DESK_OFFICE,
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/cancel"): DESK_OFFICE,
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/merge"): DESK_OFFICE,
+    ("GET", "/api/v1/t/<tenant_code>/board"): DESK_READERS,
+    ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/extensions"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/review"): DESK_OFFICE,
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/request-extension"): UNIT_ACTORS,
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/approve-extension"): DESK_OFFICE,
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/refuse-extension"): DESK_OFFICE,
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/instructions"): DESK,
     ("GET", "/api/v1/t/<tenant_code>/units/<int:unit_id>/instructions"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("GET", "/api/v1/t/<tenant_code>/my/instructions"): UNIT_ACTORS,
@@ -158,6 +166,8 @@ ID_RECIPES: dict[str, Callable[["Side"], object]] = {
 ROUTE_ID_RECIPES: dict[str, dict[str, Callable[["Side"], object]]] = {
     "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/timeline": {
         "incident_id": lambda side: side.instruction_ids[0]},
+    "/api/v1/t/<tenant_code>/incidents/<int:incident_id>": {
+        "incident_id": lambda side: side.instruction_ids[0]},
 }
 
 # Tables whose first row of a tenant serves as an id recipe (rows every tenant is provisioned with).
@@ -189,6 +199,15 @@ PROBE_BODIES: dict[tuple[str, str], dict] = {
         "satisfaction": "satisfied", "version": 999999},
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/close"): {"version": 999999},
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/cancel"): {"reason": "误报", "version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/merge"): {
+        "into_incident_id": 987654321, "version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/review"): {
+        "outcome": "accepted", "version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/request-extension"): {
+        "reason": "probe", "resolve_by": "2026-12-30T10:00:00+08:00", "version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/approve-extension"): {"version": 999999},
+    ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/refuse-extension"): {
+        "note": "probe", "version": 999999},
     ("POST", "/api/v1/t/<tenant_code>/routing/suggest"): {"text": "停电了", "limit": 5},
     ("POST", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/patterns"): {"name": "probe", "starts_on": "2026-03-01", "start_time": "08:00",
                                 "shift_hours": 24, "user_ids": [987654321]},

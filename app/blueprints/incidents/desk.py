@@ -14,6 +14,7 @@ from app.blueprints.incidents import machine
 from app.blueprints.incidents.machine import Transition
 from app.blueprints.audit import service as audit
 from app.blueprints.incidents.models import Incident, IncidentCall, IncidentState, Satisfaction
+from app.blueprints.incidents.service import get_incident
 from app.blueprints.instructions import events as ev
 from app.blueprints.instructions import extensions
 from app.blueprints.instructions import machine as instruction_machine
@@ -141,11 +142,13 @@ def merge(*, incident_id: int, actor, into_incident_id: int, note: str = "", ver
     Its call is kept as a repeat call of the survivor, its live instructions are cancelled (the
     survivor's instructions carry the work), and both timelines say what happened.
     """
-    if into_incident_id == incident_id:
-        raise Unprocessable("merge_into_itself", "An incident cannot be merged into itself.",
-                            errors={"into_incident_id": ["Name another incident."]})
     with unit_of_work() as uow:
-        # Both rows locked in id order, so two desks merging a pair both ways cannot deadlock.
+        # Refuse what the merged incident alone decides (not found, state, version) before the survivor is
+        # looked at; then lock both rows in id order, so two desks merging a pair both ways cannot deadlock.
+        machine.check(get_incident(incident_id=incident_id), Transition.MERGE, actor=actor, expected_version=version)
+        if into_incident_id == incident_id:
+            raise Unprocessable("merge_into_itself", "An incident cannot be merged into itself.",
+                                errors={"into_incident_id": ["Name another incident."]})
         locked = {row_id: lock_incident(row_id) for row_id in sorted((incident_id, into_incident_id))}
         incident, survivor = locked[incident_id], locked[into_incident_id]
         machine.check(incident, Transition.MERGE, actor=actor, expected_version=version)
