@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from app.blueprints.routing import lexicon
 
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2  # 2: grammar-fragment bigrams dropped, 打不通/不通 stopwords, homophones
 
 WORD_WEIGHT = 1.0
 BIGRAM_WEIGHT = 0.5     # a bigram alone is weaker evidence than a word
@@ -38,7 +38,7 @@ STOPWORDS = frozenset("""
 地上 上面 下面 里面 外面 旁边 附近 不对 不了 不行 厉害 特别 非常 真的 一样 这样 那样 怎样 多少
 几个 好多 很多 大家 人家 别人 自己 东西 事情 情况 地方 这种 那种 马上 立刻 到底 还在 正在 都是
 也是 不要 需要 应该 可能 能够 得了 天天 每天 一次 一会 老是 总是 根本 肯定 结果 要是 只有 只是
-打不通 不接 没人接 关机 关机了
+打不通 不通 不接 没人接 关机 关机了
 """.split())
 # A character pair that is not one of the caller's words and holds one of these is a fragment of grammar
 # (说不, 打不, 停了, 口有), not evidence: it is dropped from the query.
@@ -100,13 +100,20 @@ def field_terms(text: str) -> set[str]:
     return set(words(text)) | set(bigrams(text))
 
 
-def analyze(raw: str, *, use_lexicon: bool = True) -> Analysis:
-    """A caller's words as weighted terms; with the lexicon, misspellings fixed and concepts added."""
+def analyze(raw: str, *, use_lexicon: bool = True, homophones=None) -> Analysis:
+    """A caller's words as weighted terms; with the lexicon, misspellings fixed and concepts added.
+
+    `homophones` (a `homophones.Homophones`, built by the index from its vocabulary) also reads
+    misspellings of the same sound as the word meant.
+    """
     text = normalize(raw)
     fixes: list[tuple[str, str]] = []
     expansions: list[tuple[str, str, int]] = []
     if use_lexicon:
         text, fixes = lexicon.fix_typos(text)
+        if homophones is not None:
+            text, heard = homophones.correct(text)
+            fixes += heard
         expansions = lexicon.expand(text)
     terms: dict[str, float] = {}
     caller_words = words(text)

@@ -16,7 +16,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from app.blueprints.routing import analysis
+from app.blueprints.routing import analysis, lexicon
+from app.blueprints.routing.homophones import Homophones
 
 # Field weights for term matching: where a word appears says how much it means.
 FIELD_WEIGHTS = {"keyword": 2.0, "name": 2.0, "parent": 0.5, "description": 1.0, "responsibility": 0.5}
@@ -113,6 +114,10 @@ class Index:
         self.model_version = model_version
         self._build_phrases(docs)
         self._build_terms(docs)
+        # What a misspelling of the same sound may have meant: the catalogue's phrases and their words,
+        # and the lexicon's vocabulary (the only source of two-character words).
+        vocabulary = set(self._phrase_docs) | {word for phrase in self._phrase_docs for word in analysis.words(phrase)}
+        self.homophones = Homophones(vocabulary, short=lexicon.VOCABULARY)
         learned = learned or {}
         # Learned weights of categories no longer in the catalogue (deleted, deactivated) are dropped.
         self.learned = {term: {int(c): w for c, w in weights.items() if int(c) in self.docs}
@@ -272,7 +277,7 @@ class Index:
         return cached
 
     def suggest(self, text: str, *, limit: int = 5, use_lexicon: bool = True) -> Suggestion:
-        query = analysis.analyze(text, use_lexicon=use_lexicon)
+        query = analysis.analyze(text, use_lexicon=use_lexicon, homophones=self.homophones)
         scored = self.score(query)
         ranked = _diversify(sorted(scored.values(), key=lambda s: (-s.score, s.doc.code)))
         problems = self._problems(text, use_lexicon=use_lexicon)
@@ -290,7 +295,7 @@ class Index:
             return []
         problems: list[dict] = []
         for part in parts:
-            scored = self.score(analysis.analyze(part, use_lexicon=use_lexicon))
+            scored = self.score(analysis.analyze(part, use_lexicon=use_lexicon, homophones=self.homophones))
             if not scored:
                 continue
             best = max(scored.values(), key=lambda s: (s.score, s.doc.code))
