@@ -1,5 +1,6 @@
 """`flask demo seed`: the demo district 凉州区 (620602) from the Liangzhou template, with one user per
-district role and a team (liaison, leader, two responders) for a handful of linkage units.
+district role, a team (liaison, leader, two responders) for a handful of linkage units, their duty
+rosters, and a dozen incidents in every state (app/blueprints/incidents/demo.py).
 
 Idempotent: running it again changes nothing and prints the same credentials.
 """
@@ -77,6 +78,9 @@ def seed() -> list[tuple[str, str, str]]:
         for unit_short, team in teams.items():
             # Responders first: the rotation hands duty round the team in this order.
             seed_roster(tenant, units[unit_short], sorted(team, key=lambda user: "responder" not in user.roles))
+        from app.blueprints.incidents.demo import seed_demo_incidents
+
+        seed_demo_incidents(tenant)
     return accounts
 
 
