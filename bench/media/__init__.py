@@ -1,0 +1,1 @@
+"""Media benchmarks: concurrent photo uploads against gunicorn (see RESULTS.md)."""
