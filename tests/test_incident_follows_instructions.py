@@ -140,3 +140,23 @@ def test_the_incident_steps_sit_after_the_instruction_step_that_caused_them(app,
     assert [e["kind"] for e in events][-2:] == ["instruction.resolve", "incident.work_done"]
     assert events[-1]["actor_user_id"] == d.liaison.id
     assert events[-1]["data"]["caused_by_instruction_id"] == works["id"]
+
+
+def test_giving_a_returned_job_to_another_unit_reopens_a_resolved_incident(app, client, district, sql):
+    d = district
+    incident_id = make_incident(app, d.tenant)
+    gas = issue_one(client, d, incident_id, unit_id=d.gas_unit_id)
+    police = issue_one(client, d, incident_id, unit_id=d.police_unit_id)
+    _post(client, d, gas["id"], "return", d.gas_liaison, reason="是自来水管，不是燃气")
+    _resolve(client, d, police["id"], d.police_liaison)
+    assert _incident(client, d, incident_id)["state"] == "resolved"
+
+    response = client.post(d.issue_url(incident_id), headers=d.h(d.desk), json={"instructions": [
+        {"unit_id": d.unit_id, "note": "改派建设局", "reissue_of_id": gas["id"]}]})
+
+    assert response.status_code == 201, response.get_json()
+    works = response.get_json()[0]
+    assert (works["unit_id"], works["reissue_of_id"], works["state"]) == (d.unit_id, gas["id"], "issued")
+    assert _incident(client, d, incident_id)["state"] == "open"
+    assert _steps(sql, incident_id, "incident.work_reopened") == [("resolved", "open", d.desk.id, works["id"],
+                                                                   d.unit_id)]

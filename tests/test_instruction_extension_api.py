@@ -129,6 +129,8 @@ def test_approval_moves_resolve_by_to_the_requested_time(app, client, district, 
                      ("instruction.request_extension", "acknowledged", "acknowledged", d.liaison.id)]
     first = next(e for e in events if e["kind"] == "instruction.request_extension")
     assert first["data"]["reason"] == "需更换主管道，等待材料" and _at(first["data"]["resolve_by"]) == wanted
+    # What the guards read from other rows (the pending request) is not part of the record.
+    assert not any("pending_extension_id" in e["data"] for e in events)
     actions = [tuple(r) for r in sql("SELECT action, actor_user_id FROM audit_events WHERE target_type = "
                                      "'instruction' AND target_id = :i ORDER BY seq", i=str(instruction["id"]))]
     assert actions == [("instruction.issued", d.desk.id), ("instruction.acknowledge", d.liaison.id),

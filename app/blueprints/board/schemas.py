@@ -22,7 +22,8 @@ class BoardArgs(ma.Schema):
                                        metadata={"description": "Only incidents with an instruction in these states"})
     overdue = ma.fields.Boolean(metadata={"description": "true: an instruction (of `unit_id`, in "
                                                          "`instruction_state`, if given) has a clock run out; "
-                                                         "false: none has"})
+                                                         "false: such an instruction is on time (without "
+                                                         "`unit_id`/`instruction_state`: no instruction is late)"})
 
 
 class BoardInstructionOut(ma.Schema):

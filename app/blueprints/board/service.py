@@ -79,10 +79,14 @@ def board(*, actor, pagination, now: datetime | None = None, **filters) -> list[
     statement = select(Incident).where(Incident.state.in_(filters.state or IN_HAND))
     if filters.severity:
         statement = statement.where(Incident.severity.in_(filters.severity))
-    if conditions := _instruction_conditions(filters, now):
-        statement = statement.where(exists().where(Instruction.incident_id == Incident.id, *conditions))
+    conditions = _instruction_conditions(filters, now)
     if filters.overdue is False:
-        statement = statement.where(~is_overdue)
+        if conditions:  # "that unit's instruction is on time", not "nothing on the incident is late"
+            conditions.append(~overdue_clause(now))
+        else:
+            statement = statement.where(~is_overdue)
+    if conditions:
+        statement = statement.where(exists().where(Instruction.incident_id == Incident.id, *conditions))
     severity_rank = case(_SEVERITY_RANK, value=Incident.severity, else_=3)
     statement = statement.order_by(case((is_overdue, 0), else_=1), severity_rank, Incident.received_at.desc())
     incidents = paginate(statement, pagination, tiebreak=Incident.id.desc())

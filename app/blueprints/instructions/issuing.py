@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.blueprints.audit import service as audit
 from app.blueprints.catalogue.models import Category, Severity
+from app.blueprints.incidents import machine as incident_machine
 from app.blueprints.incidents.models import Incident, IncidentState
 from app.blueprints.instructions import events as ev
 from app.blueprints.instructions import journal
@@ -28,6 +29,8 @@ from app.extensions import db
 from app.tenants.models import Tenant
 
 INACTIVE_STATES = frozenset({State.RETURNED, State.CANCELLED})
+# An incident still in hand takes instructions and their steps; closed, cancelled and merged ones are final.
+IN_HAND = frozenset({IncidentState.OPEN, IncidentState.RESOLVED})
 
 
 def event(cls, instruction: Instruction, actor) -> ev.InstructionEvent:
@@ -42,6 +45,27 @@ def lock_incident(incident_id: int) -> Incident:
     if incident is None:
         raise NotFound("incident_not_found", "No such incident.")
     return incident
+
+
+def follow_instructions(incident: Incident, *, actor, instruction: Instruction) -> None:
+    """The incident is resolved when every active instruction is; open again when one comes back to work.
+
+    The move is a step of the incident machine by the same actor, so it is versioned and on the record.
+    """
+    if incident.state not in IN_HAND:
+        return
+    states = [State(s) for s in db.session.execute(select(Instruction.state).where(
+        Instruction.incident_id == incident.id)).scalars()]
+    active = [s for s in states if s not in INACTIVE_STATES]
+    all_resolved = bool(active) and all(s == State.RESOLVED for s in active)
+    if all_resolved and incident.state == IncidentState.OPEN:
+        transition = incident_machine.Transition.WORK_DONE
+    elif not all_resolved and incident.state == IncidentState.RESOLVED:
+        transition = incident_machine.Transition.WORK_REOPENED
+    else:
+        return
+    incident_machine.apply(incident, transition, actor=actor,
+                           data={"caused_by_instruction_id": instruction.id, "unit_id": instruction.unit_id})
 
 
 def _police_unit() -> Unit:
@@ -113,14 +137,16 @@ def _notify_leaders(incident: Incident, uow) -> None:
 
 def issue(*, incident_id: int, actor, instructions: list[dict], needs_site_visit: bool | None = None
           ) -> list[Instruction]:
-    """Issue one instruction per unit (lead 主办 or assist 协办) for an open incident, in one transaction.
+    """Issue one instruction per unit (lead 主办 or assist 协办) for an incident in hand, in one transaction.
+
+    On a resolved incident (a returned job given to another unit, a follow-up) the incident opens again.
 
     Route `police_first` also instructs the police unit (first response) when the desk did not name it;
     route `police` instructs the police unit only. A major incident tells the leadership group.
     """
     with unit_of_work() as uow:
         incident = lock_incident(incident_id)
-        if incident.state != IncidentState.OPEN:
+        if incident.state not in IN_HAND:
             raise Conflict("incident_not_open", f"The incident is {incident.state}; it takes no instructions.")
         wanted = [dict(item) for item in instructions]
         unit_ids = [item["unit_id"] for item in wanted]
@@ -159,4 +185,7 @@ def issue(*, incident_id: int, actor, instructions: list[dict], needs_site_visit
                                             reissue_of_id=item.get("reissue_of_id")))
         if incident.severity == Severity.MAJOR and is_first:
             _notify_leaders(incident, uow)
+        # New work on a resolved incident (a returned job given to another unit) opens it again.
+        db.session.flush()
+        follow_instructions(incident, actor=actor, instruction=created[-1])
     return created

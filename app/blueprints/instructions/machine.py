@@ -139,7 +139,7 @@ def _not_yet_reviewed(instruction, _data) -> str | None:
     return "already_reviewed" if instruction.reviewed_at is not None else None
 
 
-# The service tells the machine whether a request is pending (`data["pending_extension_id"]`).
+# The service tells the machine whether a request is pending (`facts["pending_extension_id"]`).
 def _no_extension_pending(_instruction, data) -> str | None:
     return "extension_pending" if data.get("pending_extension_id") else None
 
@@ -195,8 +195,11 @@ def _check_actor(instruction, transition: Transition, actor, actor_is_on_duty: b
 
 
 def check(instruction, transition: Transition, *, actor, expected_version: int | None = None,
-          data: dict | None = None, actor_is_on_duty: bool = False) -> State:
-    """Every check of `apply` without changing anything; returns the state it would lead to."""
+          data: dict | None = None, actor_is_on_duty: bool = False, facts: dict | None = None) -> State:
+    """Every check of `apply` without changing anything; returns the state it would lead to.
+
+    `facts` are what guards need to know from other rows (a pending extension); unlike `data` they
+    are not part of the step's record."""
     transition = Transition(transition)
     data = data or {}
     _check_actor(instruction, transition, actor, actor_is_on_duty)
@@ -206,7 +209,7 @@ def check(instruction, transition: Transition, *, actor, expected_version: int |
         raise Conflict("illegal_transition", f"An instruction in state {current} cannot {transition}.",
                        errors={"state": [str(current)], "transition": [str(transition)]})
     guard = GUARDS.get((current, transition))
-    if guard is not None and (code := guard(instruction, data)):
+    if guard is not None and (code := guard(instruction, {**data, **(facts or {})})):
         raise Conflict(code, f"An instruction in state {current} cannot {transition}: {code}.")
     if expected_version is not None and expected_version != instruction.version:
         raise PreconditionFailed("version_mismatch",
@@ -221,7 +224,8 @@ def check(instruction, transition: Transition, *, actor, expected_version: int |
 
 def apply(instruction, transition: Transition, *, actor, expected_version: int | None = None,
           client_time: datetime | None = None, data: dict | None = None, actor_is_on_duty: bool = False,
-          now: datetime | None = None, journal: Callable[[Any, Step], None] | None = None) -> Step:
+          facts: dict | None = None, now: datetime | None = None,
+          journal: Callable[[Any, Step], None] | None = None) -> Step:
     """Apply one transition: check, move, stamp the time and actor, bump the version, journal it.
 
     `journal(instruction, step)` records the step; by default the audit event and timeline row
@@ -230,7 +234,7 @@ def apply(instruction, transition: Transition, *, actor, expected_version: int |
     transition = Transition(transition)
     data = dict(data or {})
     target = check(instruction, transition, actor=actor, expected_version=expected_version, data=data,
-                   actor_is_on_duty=actor_is_on_duty)
+                   actor_is_on_duty=actor_is_on_duty, facts=facts)
     now = now or datetime.now(UTC)
     from_state = State(instruction.state)
     instruction.state = target.value

@@ -11,13 +11,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.blueprints.incidents import machine as incident_machine
 from app.blueprints.incidents.models import Incident, IncidentState
 from app.blueprints.instructions import events as ev
 from app.blueprints.instructions import extensions
 from app.blueprints.instructions import machine
 from app.blueprints.instructions.issuing import issue  # noqa: F401  (re-exported for the routes)
-from app.blueprints.instructions.issuing import INACTIVE_STATES, check_unit_free, clocks_for, event, lock_incident
+from app.blueprints.instructions.issuing import (IN_HAND, INACTIVE_STATES, check_unit_free, clocks_for, event,
+                                                follow_instructions, lock_incident)
 from app.blueprints.instructions.machine import State, Transition
 from app.blueprints.instructions.models import (Feedback, FeedbackKind, Instruction, InstructionResponder,
                                                 TimelineEvent)
@@ -29,7 +29,7 @@ from app.common import events
 from app.common.models import utcnow
 from app.common.roles import UNIT_ROLES, Role
 from app.database import unit_of_work
-from app.errors import Forbidden, NotFound, Unprocessable
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.extensions import db
 
 EVENT_OF = {
@@ -108,27 +108,6 @@ def feedback_of(*, instruction_id: int, actor) -> list[Feedback]:
 
 # ---------------------------------------------------------------- transitions
 
-def _follow_instructions(incident: Incident, *, actor, instruction: Instruction) -> None:
-    """The incident is resolved when every active instruction is; open again when one comes back to work.
-
-    The move is a step of the incident machine by the same actor, so it is versioned and on the record.
-    """
-    if incident.state not in (IncidentState.OPEN, IncidentState.RESOLVED):
-        return
-    states = [State(s) for s in db.session.execute(select(Instruction.state).where(
-        Instruction.incident_id == incident.id)).scalars()]
-    active = [s for s in states if s not in INACTIVE_STATES]
-    all_resolved = bool(active) and all(s == State.RESOLVED for s in active)
-    if all_resolved and incident.state == IncidentState.OPEN:
-        transition = incident_machine.Transition.WORK_DONE
-    elif not all_resolved and incident.state == IncidentState.RESOLVED:
-        transition = incident_machine.Transition.WORK_REOPENED
-    else:
-        return
-    incident_machine.apply(incident, transition, actor=actor,
-                           data={"caused_by_instruction_id": instruction.id, "unit_id": instruction.unit_id})
-
-
 def _transition(instruction_id: int, transition: Transition, *, actor, expected_version: int | None,
                 client_time: datetime | None, data: dict, effect=None, facts=None) -> Instruction:
     """Lock the incident then the instruction, apply one transition, keep the incident in step.
@@ -147,18 +126,22 @@ def _transition(instruction_id: int, transition: Transition, *, actor, expected_
         if (actor.has_role(Role.RESPONDER) and transition in machine.ON_DUTY_TRANSITIONS
                 and actor.unit_id == instruction.unit_id):
             on_duty_now = any(shift.user.id == actor.id for shift in on_duty(unit_id=instruction.unit_id))
-        if facts is not None:
-            data = {**data, **facts(instruction)}
+        known = facts(instruction) if facts is not None else {}
+        if incident.state not in IN_HAND:
+            # A closed, cancelled or merged incident is final: its instructions stay as they ended.
+            machine.check(instruction, transition, actor=actor, expected_version=expected_version, data=data,
+                          actor_is_on_duty=on_duty_now, facts=known)
+            raise Conflict("incident_not_open", f"The incident is {incident.state}; its instructions are final.")
         # The journal's queries must not flush the row before the effect completes it (a return's reason).
         with db.session.no_autoflush:
             machine.apply(instruction, transition, actor=actor, expected_version=expected_version,
-                          client_time=client_time, data=data, actor_is_on_duty=on_duty_now)
+                          client_time=client_time, data=data, actor_is_on_duty=on_duty_now, facts=known)
             if effect is not None:
                 effect(instruction)
         if State(instruction.state) in _ENDING_STATES:
             extensions.lapse_pending(instruction)
         db.session.flush()
-        _follow_instructions(incident, actor=actor, instruction=instruction)
+        follow_instructions(incident, actor=actor, instruction=instruction)
         uow.after_commit(events.publish, event(EVENT_OF[transition], instruction, actor))
     return instruction
 
