@@ -138,3 +138,19 @@ def sql(owner_engine):
             result = connection.execute(text(statement), params)
             return result.all() if result.returns_rows else result.rowcount
     return run
+
+
+@pytest.fixture
+def same_database(owner_engine):
+    """`unchanged = same_database()` snapshots every table (as the owner); `unchanged()` asserts nothing moved since:
+    for refusals, which must change nothing."""
+    from tests.factories import database_snapshot, snapshot_difference
+
+    def snapshot():
+        before = database_snapshot(owner_engine)
+
+        def check():
+            now = database_snapshot(owner_engine)
+            assert now == before, snapshot_difference(before, now)
+        return check
+    return snapshot

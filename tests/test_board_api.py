@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from tests.factories import assert_error, auth
 from tests.test_incident_support import call
-from tests.test_instruction_support import District, district, issue_one, make_incident  # noqa: F401  (fixture)
+from tests.test_instruction_support import District, act, district, issue_one, make_incident  # noqa: F401  (fixture)
 
 DEADLINES = {"acknowledge": "acknowledge_by", "arrive": "arrive_by", "resolve": "resolve_by"}
 
@@ -24,12 +24,6 @@ def _ids(client, d: District, user=None, **query) -> list[int]:
     return [row["incident"]["id"] for row in _board(client, d, user, **query).get_json()]
 
 
-def _post(client, d: District, instruction_id: int, action: str, user, **body) -> dict:
-    response = client.post(d.action_url(instruction_id, action), json=body, headers=d.h(user))
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
 def _late(sql, instruction_id: int, *clocks: str) -> None:
     """Run out these clocks of the instruction: their deadlines an hour ago."""
     sets = ", ".join(f"{DEADLINES[clock]} = now() - interval '1 hour'" for clock in clocks)
@@ -39,8 +33,8 @@ def _late(sql, instruction_id: int, *clocks: str) -> None:
 def _resolved_incident(app, client, d: District, **fields) -> int:
     incident_id = make_incident(app, d.tenant, **fields)
     work = issue_one(client, d, incident_id, needs_site_visit=False)
-    _post(client, d, work["id"], "acknowledge", d.liaison)
-    _post(client, d, work["id"], "resolve", d.liaison, result_code="10", text="已处置")
+    act(client, d, work["id"], "acknowledge", d.liaison)
+    act(client, d, work["id"], "resolve", d.liaison, result_code="10", text="已处置")
     return incident_id
 
 
@@ -80,7 +74,7 @@ def test_unit_and_instruction_state_filters(app, client, district):
     issue_one(client, d, to_works)
     to_gas = make_incident(app, d.tenant)
     acknowledged = issue_one(client, d, to_gas, unit_id=d.gas_unit_id)
-    _post(client, d, acknowledged["id"], "acknowledge", d.gas_liaison)
+    act(client, d, acknowledged["id"], "acknowledge", d.gas_liaison)
     to_both = make_incident(app, d.tenant)
     issue_one(client, d, to_both)
     issue_one(client, d, to_both, unit_id=d.gas_unit_id)
@@ -162,12 +156,12 @@ def test_each_instruction_lists_its_run_out_clocks(app, client, district, sql):
     issued = issue_one(client, d, incident_id, needs_site_visit=True)
     _late(sql, issued["id"], "acknowledge", "arrive", "resolve")
     on_the_way = issue_one(client, d, incident_id, unit_id=d.gas_unit_id, needs_site_visit=True)
-    _post(client, d, on_the_way["id"], "acknowledge", d.gas_liaison)
-    _post(client, d, on_the_way["id"], "set-out", d.gas_liaison)
+    act(client, d, on_the_way["id"], "acknowledge", d.gas_liaison)
+    act(client, d, on_the_way["id"], "set-out", d.gas_liaison)
     _late(sql, on_the_way["id"], "acknowledge", "arrive")             # acknowledged in time or not, it was
     on_scene = issue_one(client, d, incident_id, unit_id=d.police_unit_id, needs_site_visit=True)
-    _post(client, d, on_scene["id"], "acknowledge", d.police_liaison)
-    _post(client, d, on_scene["id"], "arrive", d.police_liaison, text="到场")
+    act(client, d, on_scene["id"], "acknowledge", d.police_liaison)
+    act(client, d, on_scene["id"], "arrive", d.police_liaison, text="到场")
     _late(sql, on_scene["id"], "acknowledge", "arrive", "resolve")
 
     [row] = _board(client, d).get_json()
@@ -189,7 +183,7 @@ def test_no_site_visit_means_no_arrive_clock(app, client, district, sql):
     d = district
     incident_id = make_incident(app, d.tenant)
     work = issue_one(client, d, incident_id, needs_site_visit=False)
-    _post(client, d, work["id"], "acknowledge", d.liaison)
+    act(client, d, work["id"], "acknowledge", d.liaison)
     sql("UPDATE instructions SET arrive_by = now() - interval '1 hour' WHERE id = :i", i=work["id"])
 
     [row] = _board(client, d).get_json()
@@ -201,7 +195,7 @@ def test_no_site_visit_means_no_arrive_clock(app, client, district, sql):
 def test_a_pending_extension_is_flagged(app, client, district):
     d = district
     incident_id = make_incident(app, d.tenant)
-    works = _post(client, d, issue_one(client, d, incident_id)["id"], "acknowledge", d.liaison)
+    works = act(client, d, issue_one(client, d, incident_id)["id"], "acknowledge", d.liaison)
     gas = issue_one(client, d, incident_id, unit_id=d.gas_unit_id)
 
     def flags() -> dict[int, bool]:
@@ -209,10 +203,10 @@ def test_a_pending_extension_is_flagged(app, client, district):
         return {item["instruction"]["id"]: item["has_pending_extension"] for item in row["instructions"]}
 
     assert flags() == {works["id"]: False, gas["id"]: False}
-    _post(client, d, works["id"], "request-extension", d.liaison, reason="等待材料",
+    act(client, d, works["id"], "request-extension", d.liaison, reason="等待材料",
           resolve_by=(datetime.fromisoformat(works["resolve_by"]) + timedelta(days=1)).isoformat())
     assert flags() == {works["id"]: True, gas["id"]: False}
-    _post(client, d, works["id"], "approve-extension", d.desk)
+    act(client, d, works["id"], "approve-extension", d.desk)
     assert flags() == {works["id"]: False, gas["id"]: False}
 
 

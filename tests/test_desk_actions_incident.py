@@ -2,10 +2,8 @@
 close (办结), cancel as a false report (误报); allowed and forbidden moves per role, 409, 412."""
 from __future__ import annotations
 
-from sqlalchemy import text
-
 from tests.test_incident_support import call
-from tests.test_instruction_support import District, district, issue_one  # noqa: F401  (fixture)
+from tests.test_instruction_support import District, act, district, issue_one  # noqa: F401  (fixture)
 
 
 def _intake(client, d: District) -> int:
@@ -21,18 +19,12 @@ def _act(client, d: District, incident_id: int, action: str, user, status: int =
     return response.get_json()
 
 
-def _unit(client, d: District, instruction_id: int, action: str, user, **body):
-    response = client.post(d.action_url(instruction_id, action), json=body, headers=d.h(user))
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
 def _resolved(client, d: District) -> tuple[int, dict]:
     incident_id = _intake(client, d)
     instruction = issue_one(client, d, incident_id)
-    _unit(client, d, instruction["id"], "acknowledge", d.liaison)
-    _unit(client, d, instruction["id"], "arrive", d.liaison, text="到场")
-    _unit(client, d, instruction["id"], "resolve", d.liaison, result_code="10", text="已处置")
+    act(client, d, instruction["id"], "acknowledge", d.liaison)
+    act(client, d, instruction["id"], "arrive", d.liaison, text="到场")
+    act(client, d, instruction["id"], "resolve", d.liaison, result_code="10", text="已处置")
     return incident_id, instruction
 
 
@@ -97,8 +89,8 @@ def test_dissatisfied_callback_reopens_the_lead_instruction(client, district):
     assert _kinds(client, d, incident_id)[-2:] == ["instruction.reopen", "incident.redo"]
     assert _act(client, d, incident_id, "close", d.desk, 409)["error"] == "illegal_transition"
     # The unit redoes it; a new, satisfied callback lets the desk close.
-    _unit(client, d, instruction["id"], "arrive", d.liaison, text="再次到场")
-    _unit(client, d, instruction["id"], "resolve", d.liaison, result_code="10", text="已修好")
+    act(client, d, instruction["id"], "arrive", d.liaison, text="再次到场")
+    act(client, d, instruction["id"], "resolve", d.liaison, result_code="10", text="已修好")
     _review(client, d, instruction["id"])
     assert _act(client, d, incident_id, "close", d.desk, 409)["error"] == "callback_required"
     _act(client, d, incident_id, "callback", d.desk, satisfaction="satisfied")
@@ -110,7 +102,7 @@ def test_false_report_cancels_the_incident_and_its_live_instructions(client, dis
     incident_id = _intake(client, d)
     live = issue_one(client, d, incident_id)
     returned = issue_one(client, d, incident_id, unit_id=d.gas_unit_id)
-    _unit(client, d, returned["id"], "return", d.gas_liaison, reason="不属本单位")
+    act(client, d, returned["id"], "return", d.gas_liaison, reason="不属本单位")
     out = _act(client, d, incident_id, "cancel", d.desk, reason="误报")
     assert (out["state"], out["cancel_reason"]) == ("cancelled", "误报") and out["cancelled_at"]
     states = {row["id"]: row["state"] for row in client.get(d.issue_url(incident_id), headers=d.h(d.desk)).get_json()}
@@ -149,7 +141,7 @@ def test_urge_records_a_step_and_tells_the_units_liaison(client, district):
     assert "instruction.urged" not in [m["kind"] for m in gas_inbox]
     # A returned instruction is not urged; an instruction of another incident is not found.
     other = issue_one(client, d, incident_id, unit_id=d.gas_unit_id)
-    _unit(client, d, other["id"], "return", d.gas_liaison, reason="不属本单位")
+    act(client, d, other["id"], "return", d.gas_liaison, reason="不属本单位")
     assert _act(client, d, incident_id, "urge", d.desk, 409, instruction_id=other["id"], note="催")["error"] == \
         "instruction_not_live"
     assert _act(client, d, _intake(client, d), "urge", d.desk, 404, instruction_id=instruction["id"],

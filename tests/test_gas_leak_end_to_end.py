@@ -8,16 +8,12 @@ from __future__ import annotations
 import uuid
 
 from tests.test_incident_support import call
-from tests.test_instruction_support import District, district  # noqa: F401  (fixture)
+from tests.test_instruction_support import act, district  # noqa: F401  (fixture)
 
 
 def _ok(response, status: int = 200) -> dict | list:
     assert response.status_code == status, response.get_json()
     return response.get_json()
-
-
-def _act(client, d: District, instruction_id: int, action: str, user, **body) -> dict:
-    return _ok(client.post(d.action_url(instruction_id, action), json=body, headers=d.h(user)))
 
 
 def test_gas_leak_from_call_to_closed_with_every_step_on_the_timeline(client, district, sql):
@@ -47,16 +43,16 @@ def test_gas_leak_from_call_to_closed_with_every_step_on_the_timeline(client, di
     # 处置: both units acknowledge, arrive with position and photos, and resolve.
     photos = {unit: [str(uuid.uuid4())] for unit in ("police", "gas")}
     for instruction, liaison, unit in ((police, d.police_liaison, "police"), (gas, d.gas_liaison, "gas")):
-        _act(client, d, instruction["id"], "acknowledge", liaison, responder_ids=[liaison.id],
+        act(client, d, instruction["id"], "acknowledge", liaison, responder_ids=[liaison.id],
              client_time="2026-11-29T09:02:00+08:00")
-        arrived = _act(client, d, instruction["id"], "arrive", liaison, text="已到场，现场警戒疏散",
+        arrived = act(client, d, instruction["id"], "arrive", liaison, text="已到场，现场警戒疏散",
                        client_time="2026-11-29T09:09:00+08:00", media_ids=photos[unit],
                        position={"latitude": 37.9281, "longitude": 102.6412, "accuracy_m": 12})
         assert arrived["state"] == "on_scene"
     assert _ok(client.get(d.url("incidents", incident["id"]), headers=d.h(d.desk)))["state"] == "open"
-    _act(client, d, police["id"], "resolve", d.police_liaison, result_code="10", text="警戒疏散完毕，交燃气公司抢修")
+    act(client, d, police["id"], "resolve", d.police_liaison, result_code="10", text="警戒疏散完毕，交燃气公司抢修")
     assert _ok(client.get(d.url("incidents", incident["id"]), headers=d.h(d.desk)))["state"] == "open"
-    _act(client, d, gas["id"], "resolve", d.gas_liaison, result_code="10", text="关阀更换接头，检测无泄漏",
+    act(client, d, gas["id"], "resolve", d.gas_liaison, result_code="10", text="关阀更换接头，检测无泄漏",
          media_ids=[str(uuid.uuid4())])
     # 反馈 complete: the last resolution resolves the incident.
     assert _ok(client.get(d.url("incidents", incident["id"]), headers=d.h(d.desk)))["state"] == "resolved"
@@ -66,7 +62,7 @@ def test_gas_leak_from_call_to_closed_with_every_step_on_the_timeline(client, di
 
     # 审核, 回访, 办结.
     for instruction in (police, gas):
-        assert _act(client, d, instruction["id"], "review", d.desk, outcome="accepted")["reviewed_at"]
+        assert act(client, d, instruction["id"], "review", d.desk, outcome="accepted")["reviewed_at"]
     _ok(client.post(d.url("incidents", incident["id"], "callback"), headers=d.h(d.desk),
                     json={"satisfaction": "satisfied", "note": "群众满意"}))
     closed = _ok(client.post(d.url("incidents", incident["id"], "close"), headers=d.h(d.desk), json={}))

@@ -3,19 +3,13 @@ cancelled ones do not count), and open again when one comes back to work; each m
 incident machine (`incident.work_done` / `incident.work_reopened`) by the user whose step caused it."""
 from __future__ import annotations
 
-from tests.test_instruction_support import District, district, issue_one, make_incident  # noqa: F401  (fixture)
-
-
-def _post(client, d: District, instruction_id: int, action: str, user, **body) -> dict:
-    response = client.post(d.action_url(instruction_id, action), json=body, headers=d.h(user))
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
+from tests.test_instruction_support import District, act, district, issue_one, make_incident  # noqa: F401  (fixture)
 
 
 def _resolve(client, d: District, instruction_id: int, user) -> dict:
-    _post(client, d, instruction_id, "acknowledge", user)
-    _post(client, d, instruction_id, "arrive", user, text="到场")
-    return _post(client, d, instruction_id, "resolve", user, result_code="10", text="已处置")
+    act(client, d, instruction_id, "acknowledge", user)
+    act(client, d, instruction_id, "arrive", user, text="到场")
+    return act(client, d, instruction_id, "resolve", user, result_code="10", text="已处置")
 
 
 def _incident(client, d: District, incident_id: int) -> dict:
@@ -43,10 +37,10 @@ def test_the_incident_is_resolved_only_when_the_last_live_instruction_resolves(a
     assert (still["state"], still["resolved_at"]) == ("open", None)
     assert _steps(sql, incident_id, "incident.work_done") == []
 
-    _post(client, d, gas["id"], "acknowledge", d.gas_liaison)
-    _post(client, d, gas["id"], "arrive", d.gas_liaison, text="到场")
+    act(client, d, gas["id"], "acknowledge", d.gas_liaison)
+    act(client, d, gas["id"], "arrive", d.gas_liaison, text="到场")
     before = _incident(client, d, incident_id)["version"]
-    _post(client, d, gas["id"], "resolve", d.gas_liaison, result_code="10", text="已关阀")
+    act(client, d, gas["id"], "resolve", d.gas_liaison, result_code="10", text="已关阀")
 
     after = _incident(client, d, incident_id)
     assert (after["state"], after["version"]) == ("resolved", before + 1)
@@ -65,7 +59,7 @@ def test_a_returned_instruction_does_not_hold_the_incident_open(app, client, dis
     incident_id = make_incident(app, d.tenant)
     works = issue_one(client, d, incident_id)
     gas = issue_one(client, d, incident_id, unit_id=d.gas_unit_id)
-    _post(client, d, gas["id"], "return", d.gas_liaison, reason="不属本单位职责")
+    act(client, d, gas["id"], "return", d.gas_liaison, reason="不属本单位职责")
     assert _incident(client, d, incident_id)["state"] == "open"  # the 建设 instruction is still live
 
     _resolve(client, d, works["id"], d.liaison)
@@ -84,7 +78,7 @@ def test_cancelling_the_last_live_instruction_resolves_the_incident_by_the_desk(
     before = _incident(client, d, incident_id)
     assert before["state"] == "open"
 
-    _post(client, d, gas["id"], "cancel", d.desk, reason="无需燃气公司处置")
+    act(client, d, gas["id"], "cancel", d.desk, reason="无需燃气公司处置")
 
     after = _incident(client, d, incident_id)
     assert (after["state"], after["version"]) == ("resolved", before["version"] + 1)
@@ -98,7 +92,7 @@ def test_an_incident_whose_only_instruction_was_returned_stays_open(app, client,
     works = issue_one(client, d, incident_id)
     version = _incident(client, d, incident_id)["version"]
 
-    _post(client, d, works["id"], "return", d.liaison, reason="不属本单位职责")
+    act(client, d, works["id"], "return", d.liaison, reason="不属本单位职责")
 
     assert (_incident(client, d, incident_id)["state"], _incident(client, d, incident_id)["version"]) == (
         "open", version)
@@ -110,12 +104,12 @@ def test_reissuing_a_returned_instruction_reopens_a_resolved_incident(app, clien
     incident_id = make_incident(app, d.tenant)
     works = issue_one(client, d, incident_id)
     gas = issue_one(client, d, incident_id, unit_id=d.gas_unit_id)
-    _post(client, d, gas["id"], "return", d.gas_liaison, reason="不属本单位职责")
+    act(client, d, gas["id"], "return", d.gas_liaison, reason="不属本单位职责")
     _resolve(client, d, works["id"], d.liaison)
     resolved = _incident(client, d, incident_id)
     assert resolved["state"] == "resolved"
 
-    again = _post(client, d, gas["id"], "reissue", d.desk, note="燃气味仍在，属燃气公司职责")
+    again = act(client, d, gas["id"], "reissue", d.desk, note="燃气味仍在，属燃气公司职责")
 
     assert again["state"] == "issued"
     incident = _incident(client, d, incident_id)
@@ -147,7 +141,7 @@ def test_giving_a_returned_job_to_another_unit_reopens_a_resolved_incident(app, 
     incident_id = make_incident(app, d.tenant)
     gas = issue_one(client, d, incident_id, unit_id=d.gas_unit_id)
     police = issue_one(client, d, incident_id, unit_id=d.police_unit_id)
-    _post(client, d, gas["id"], "return", d.gas_liaison, reason="是自来水管，不是燃气")
+    act(client, d, gas["id"], "return", d.gas_liaison, reason="是自来水管，不是燃气")
     _resolve(client, d, police["id"], d.police_liaison)
     assert _incident(client, d, incident_id)["state"] == "resolved"
 

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.factories import assert_error, auth, database_snapshot, snapshot_difference
+from tests.factories import assert_error, auth
 from tests.test_incident_support import call
-from tests.test_instruction_support import District, district, issue_one  # noqa: F401  (fixture)
+from tests.test_instruction_support import District, act, district, issue_one  # noqa: F401  (fixture)
 
 DUPLICATE_CALL = {"caller_name": "李四", "caller_phone": "13900001111", "source": "transfer_12345",
                   "description": "对面楼也闻到燃气味，像是同一处泄漏"}
@@ -19,12 +19,6 @@ def _intake(client, d: District, **changes) -> dict:
     response = client.post(d.url("incidents"), json=call(**changes), headers=d.h(d.desk))
     assert response.status_code == 201, response.get_json()
     return response.get_json()["incident"]
-
-
-def _post(client, d: District, instruction_id: int, action: str, user, **body) -> dict:
-    response = client.post(d.action_url(instruction_id, action), json=body, headers=d.h(user))
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
 
 
 def _merge(client, d: District, incident_id: int, into: int, user=None, **body):
@@ -41,18 +35,6 @@ def _incident(client, d: District, incident_id: int, user=None) -> dict:
 def _events(client, d: District, incident_id: int) -> list[dict]:
     return client.get(d.url("incidents", incident_id, "timeline"), headers=d.h(d.desk)).get_json()["events"]
 
-
-@pytest.fixture
-def same_database(owner_engine):
-    """Returns a check that the database still equals the snapshot taken when the check was made."""
-    def snapshot():
-        before = database_snapshot(owner_engine)
-
-        def check():
-            now = database_snapshot(owner_engine)
-            assert now == before, snapshot_difference(before, now)
-        return check
-    return snapshot
 
 
 @pytest.fixture
@@ -95,7 +77,7 @@ def test_merge_makes_the_duplicate_merged_and_its_call_one_of_the_survivors(clie
                                                                                            True)
     assert sql("SELECT count(*) FROM incident_calls WHERE incident_id = :i", i=survivor["id"])[0][0] == 1
     # The survivor's own work is untouched.
-    assert _post(client, d, kept["id"], "acknowledge", d.liaison)["state"] == "acknowledged"
+    assert act(client, d, kept["id"], "acknowledge", d.liaison)["state"] == "acknowledged"
 
 
 def test_the_duplicates_live_instructions_are_cancelled_and_a_returned_one_stays_returned(client, district, pair,
@@ -103,12 +85,12 @@ def test_the_duplicates_live_instructions_are_cancelled_and_a_returned_one_stays
     d = district
     survivor, duplicate = pair
     live = issue_one(client, d, duplicate["id"])
-    live = _post(client, d, live["id"], "acknowledge", d.liaison)
-    _post(client, d, live["id"], "request-extension", d.liaison, reason="等待材料",
+    live = act(client, d, live["id"], "acknowledge", d.liaison)
+    act(client, d, live["id"], "request-extension", d.liaison, reason="等待材料",
           resolve_by=(datetime.fromisoformat(live["resolve_by"]) + timedelta(days=1)).isoformat())
     issued = issue_one(client, d, duplicate["id"], unit_id=d.police_unit_id)
     returned = issue_one(client, d, duplicate["id"], unit_id=d.gas_unit_id)
-    _post(client, d, returned["id"], "return", d.gas_liaison, reason="不属本单位职责")
+    act(client, d, returned["id"], "return", d.gas_liaison, reason="不属本单位职责")
 
     response = _merge(client, d, duplicate["id"], survivor["id"], note="重复报警")
 
@@ -153,8 +135,8 @@ def test_a_resolved_incident_may_take_a_duplicate(app, client, district, pair):
     d = district
     survivor, duplicate = pair
     work = issue_one(client, d, survivor["id"], needs_site_visit=False)
-    _post(client, d, work["id"], "acknowledge", d.liaison)
-    _post(client, d, work["id"], "resolve", d.liaison, result_code="10", text="已处置")
+    act(client, d, work["id"], "acknowledge", d.liaison)
+    act(client, d, work["id"], "resolve", d.liaison, result_code="10", text="已处置")
     assert _incident(client, d, survivor["id"])["state"] == "resolved"
 
     assert _merge(client, d, duplicate["id"], survivor["id"]).status_code == 200
@@ -195,8 +177,8 @@ def test_only_an_open_incident_is_merged(client, district, pair, same_database):
     d = district
     survivor, duplicate = pair
     work = issue_one(client, d, duplicate["id"], needs_site_visit=False)
-    _post(client, d, work["id"], "acknowledge", d.liaison)
-    _post(client, d, work["id"], "resolve", d.liaison, result_code="10", text="已处置")
+    act(client, d, work["id"], "acknowledge", d.liaison)
+    act(client, d, work["id"], "resolve", d.liaison, result_code="10", text="已处置")
     assert _incident(client, d, duplicate["id"])["state"] == "resolved"
     unchanged = same_database()
 
@@ -280,7 +262,7 @@ def test_a_merged_incidents_returned_instruction_is_not_reissued(client, distric
     d = district
     survivor, duplicate = pair
     returned = issue_one(client, d, duplicate["id"], unit_id=d.gas_unit_id)
-    _post(client, d, returned["id"], "return", d.gas_liaison, reason="不属本单位职责")
+    act(client, d, returned["id"], "return", d.gas_liaison, reason="不属本单位职责")
     assert _merge(client, d, duplicate["id"], survivor["id"]).status_code == 200
     unchanged = same_database()
 

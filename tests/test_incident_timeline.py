@@ -3,7 +3,7 @@ for a unit holding an active instruction against one whose instruction was retur
 from __future__ import annotations
 
 from tests.test_incident_support import call
-from tests.test_instruction_support import District, district, issue_one  # noqa: F401  (fixture)
+from tests.test_instruction_support import District, act, district, issue_one  # noqa: F401  (fixture)
 
 
 def _intake(client, d: District) -> dict:
@@ -16,22 +16,16 @@ def _timeline(client, d: District, incident_id: int, user):
     return client.get(d.url("incidents", incident_id, "timeline"), headers=d.h(user))
 
 
-def _post(client, d: District, instruction_id: int, action: str, user, **body):
-    response = client.post(d.action_url(instruction_id, action), json=body, headers=d.h(user))
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
 def test_timeline_lists_every_step_in_order_with_actor_and_times(client, district):
     d = district
     incident = _intake(client, d)
     instruction = issue_one(client, d, incident["id"])
-    _post(client, d, instruction["id"], "acknowledge", d.liaison, responder_ids=[d.responder.id],
+    act(client, d, instruction["id"], "acknowledge", d.liaison, responder_ids=[d.responder.id],
           client_time="2026-11-29T09:00:00+08:00")
-    _post(client, d, instruction["id"], "set-out", d.responder)
-    _post(client, d, instruction["id"], "arrive", d.responder, text="已到场",
+    act(client, d, instruction["id"], "set-out", d.responder)
+    act(client, d, instruction["id"], "arrive", d.responder, text="已到场",
           position={"latitude": 37.928, "longitude": 102.641, "accuracy_m": 15})
-    _post(client, d, instruction["id"], "resolve", d.responder, result_code="10", text="已处置")
+    act(client, d, instruction["id"], "resolve", d.responder, result_code="10", text="已处置")
 
     response = _timeline(client, d, incident["id"], d.desk)
     assert response.status_code == 200, response.get_json()
@@ -81,12 +75,12 @@ def test_caller_unmasked_for_the_unit_holding_an_active_instruction_masked_once_
     assert (seen["caller_phone"], seen["is_caller_masked"]) == ("13812345678", False)
     gas = caller_seen_by(d.gas_liaison)
     assert gas["is_caller_masked"] is False  # active until it returns
-    _post(client, d, returned["id"], "return", d.gas_liaison, reason="不属本单位职责")
+    act(client, d, returned["id"], "return", d.gas_liaison, reason="不属本单位职责")
     gas = caller_seen_by(d.gas_liaison)
     assert (gas["caller_phone"], gas["caller_name"], gas["is_caller_masked"]) == ("138****5678", "张*", True)
     leader = caller_seen_by(d.city_leader)
     assert leader["is_caller_masked"] is True
     assert caller_seen_by(d.desk)["caller_phone"] == "13812345678"
     # Cancelled: the instructed unit loses sight of the caller too.
-    _post(client, d, held["id"], "cancel", d.desk, reason="误报")
+    act(client, d, held["id"], "cancel", d.desk, reason="误报")
     assert caller_seen_by(d.liaison)["is_caller_masked"] is True

@@ -5,19 +5,13 @@ from __future__ import annotations
 from tests.factories import assert_error
 from tests.test_incident_support import call
 from tests.test_instruction_on_duty_responder import _put_on_duty
-from tests.test_instruction_support import District, district, issue_one  # noqa: F401  (fixture)
+from tests.test_instruction_support import District, act, district, issue_one  # noqa: F401  (fixture)
 
 
 def _intake(client, d: District) -> int:
     response = client.post(d.url("incidents"), json=call(), headers=d.h(d.desk))
     assert response.status_code == 201, response.get_json()
     return response.get_json()["incident"]["id"]
-
-
-def _act(client, d: District, instruction_id: int, action: str, user, **body) -> dict:
-    response = client.post(d.action_url(instruction_id, action), json=body, headers=d.h(user))
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
 
 
 def test_a_unit_reads_an_incident_it_was_instructed_on_and_no_other(client, district):
@@ -35,7 +29,7 @@ def test_a_unit_reads_an_incident_it_was_instructed_on_and_no_other(client, dist
     assert_error(client.get(d.url("incidents", other_id), headers=d.h(d.liaison)), 403, "not_your_incident")
     assert_error(client.get(d.url("incidents", incident_id), headers=d.h(d.gas_liaison)), 403, "not_your_incident")
     # A unit that returned the job still reads what it was asked, with the caller masked.
-    _act(client, d, water["id"], "return", d.liaison, reason="不属本单位职责")
+    act(client, d, water["id"], "return", d.liaison, reason="不属本单位职责")
     body = client.get(d.url("incidents", incident_id), headers=d.h(d.liaison)).get_json()
     assert (body["caller_phone"], body["is_caller_masked"]) == ("138****5678", True)
 
@@ -45,9 +39,9 @@ def test_a_unit_sees_its_own_steps_and_the_incidents_not_another_units(client, d
     incident_id = _intake(client, d)
     water = issue_one(client, d, incident_id)
     gas = issue_one(client, d, incident_id, unit_id=d.gas_unit_id)
-    _act(client, d, water["id"], "acknowledge", d.liaison)
-    _act(client, d, gas["id"], "acknowledge", d.gas_liaison)
-    _act(client, d, gas["id"], "progress", d.gas_liaison, text="关阀后发现燃气表箱被私改，已报公安")
+    act(client, d, water["id"], "acknowledge", d.liaison)
+    act(client, d, gas["id"], "acknowledge", d.gas_liaison)
+    act(client, d, gas["id"], "progress", d.gas_liaison, text="关阀后发现燃气表箱被私改，已报公安")
     urged = client.post(d.url("incidents", incident_id, "urge"), headers=d.h(d.desk),
                         json={"instruction_id": gas["id"], "note": "燃气公司请加快"})
     assert urged.status_code == 200, urged.get_json()

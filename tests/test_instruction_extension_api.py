@@ -7,14 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.factories import assert_error, database_snapshot, snapshot_difference
-from tests.test_instruction_support import District, district, issue_one, make_incident  # noqa: F401  (fixture)
-
-
-def _post(client, d: District, instruction_id: int, action: str, user, status: int = 200, **body) -> dict:
-    response = client.post(d.action_url(instruction_id, action), json=body, headers=d.h(user))
-    assert response.status_code == status, response.get_json()
-    return response.get_json()
+from tests.factories import assert_error
+from tests.test_instruction_support import District, act, district, issue_one, make_incident  # noqa: F401  (fixture)
 
 
 def _get(client, d: District, instruction_id: int) -> dict:
@@ -35,33 +29,14 @@ def _acknowledged(app, client, d: District, **issue) -> tuple[int, dict]:
     """An incident with one acknowledged instruction to 建设: (incident id, instruction)."""
     incident_id = make_incident(app, d.tenant)
     instruction = issue_one(client, d, incident_id, **issue)
-    return incident_id, _post(client, d, instruction["id"], "acknowledge", d.liaison)
+    return incident_id, act(client, d, instruction["id"], "acknowledge", d.liaison)
 
 
 def _request(client, d: District, instruction: dict, later: timedelta, status: int = 200, user=None) -> dict:
     wanted = _at(instruction["resolve_by"]) + later
-    return _post(client, d, instruction["id"], "request-extension", user or d.liaison, status,
+    return act(client, d, instruction["id"], "request-extension", user or d.liaison, status,
                  reason="需更换主管道，等待材料", resolve_by=wanted.isoformat())
 
-
-class Unchanged:
-    """`take()` a snapshot of every table; calling it asserts the database still equals that snapshot."""
-
-    def __init__(self, owner_engine):
-        self.owner_engine = owner_engine
-        self.before = None
-
-    def take(self) -> None:
-        self.before = database_snapshot(self.owner_engine)
-
-    def __call__(self) -> None:
-        now = database_snapshot(self.owner_engine)
-        assert now == self.before, snapshot_difference(self.before, now)
-
-
-@pytest.fixture
-def unchanged(owner_engine) -> Unchanged:
-    return Unchanged(owner_engine)
 
 
 def test_a_request_is_pending_and_listed_with_both_deadlines(app, client, district, sql):
@@ -86,11 +61,11 @@ def test_a_request_is_pending_and_listed_with_both_deadlines(app, client, distri
     assert sql("SELECT resolve_by FROM instructions WHERE id = :i", i=instruction["id"])[0][0] == current
 
 
-def test_a_second_request_while_one_is_pending_is_409_and_changes_nothing(app, client, district, unchanged):
+def test_a_second_request_while_one_is_pending_is_409_and_changes_nothing(app, client, district, same_database):
     d = district
     _, instruction = _acknowledged(app, client, d)
     _request(client, d, instruction, timedelta(days=2))
-    unchanged.take()
+    unchanged = same_database()
 
     body = client.post(d.action_url(instruction["id"], "request-extension"), headers=d.h(d.liaison),
                        json={"reason": "再延一次", "resolve_by": (_at(instruction["resolve_by"]) +
@@ -106,7 +81,7 @@ def test_approval_moves_resolve_by_to_the_requested_time(app, client, district, 
     wanted = _at(instruction["resolve_by"]) + timedelta(days=3)
     _request(client, d, instruction, timedelta(days=3))
 
-    out = _post(client, d, instruction["id"], "approve-extension", d.desk, note="同意")
+    out = act(client, d, instruction["id"], "approve-extension", d.desk, note="同意")
 
     assert _at(out["resolve_by"]) == wanted and out["state"] == "acknowledged"
     assert _at(_get(client, d, instruction["id"])["resolve_by"]) == wanted
@@ -138,18 +113,18 @@ def test_approval_moves_resolve_by_to_the_requested_time(app, client, district, 
                        ("instruction.request_extension", d.liaison.id)]
 
 
-def test_the_desk_may_grant_another_deadline_than_the_one_asked_for(app, client, district, sql, unchanged):
+def test_the_desk_may_grant_another_deadline_than_the_one_asked_for(app, client, district, sql, same_database):
     d = district
     _, instruction = _acknowledged(app, client, d)
     current = _at(instruction["resolve_by"])
     _request(client, d, instruction, timedelta(days=3))
-    unchanged.take()
+    unchanged = same_database()
     # Granting no more time than there is now is refused like such a request.
     assert_error(client.post(d.action_url(instruction["id"], "approve-extension"), headers=d.h(d.desk),
                              json={"resolve_by": current.isoformat()}), 422, "extension_not_later")
     unchanged()
 
-    out = _post(client, d, instruction["id"], "approve-extension", d.desk,
+    out = act(client, d, instruction["id"], "approve-extension", d.desk,
                 resolve_by=(current + timedelta(days=1)).isoformat(), note="先给一天")
 
     assert _at(out["resolve_by"]) == current + timedelta(days=1)
@@ -160,18 +135,18 @@ def test_the_desk_may_grant_another_deadline_than_the_one_asked_for(app, client,
                                                                                        current + timedelta(days=1))
 
 
-def test_refusal_needs_a_note_and_keeps_the_deadline(app, client, district, sql, unchanged):
+def test_refusal_needs_a_note_and_keeps_the_deadline(app, client, district, sql, same_database):
     d = district
     incident_id, instruction = _acknowledged(app, client, d)
     current = _at(instruction["resolve_by"])
     _request(client, d, instruction, timedelta(days=2))
-    unchanged.take()
+    unchanged = same_database()
     for body in ({}, {"note": ""}, {"note": "   "}):
         assert_error(client.post(d.action_url(instruction["id"], "refuse-extension"), json=body,
                                  headers=d.h(d.desk)), 422)
         unchanged()
 
-    out = _post(client, d, instruction["id"], "refuse-extension", d.desk, note="材料当天可到，不予延期")
+    out = act(client, d, instruction["id"], "refuse-extension", d.desk, note="材料当天可到，不予延期")
 
     assert _at(out["resolve_by"]) == current
     [row] = _extensions(client, d, instruction["id"])
@@ -185,10 +160,10 @@ def test_refusal_needs_a_note_and_keeps_the_deadline(app, client, district, sql,
 
 
 @pytest.mark.parametrize("action, body", [("approve-extension", {}), ("refuse-extension", {"note": "不予延期"})])
-def test_a_decision_without_a_pending_request_is_409(app, client, district, unchanged, action, body):
+def test_a_decision_without_a_pending_request_is_409(app, client, district, same_database, action, body):
     d = district
     _, instruction = _acknowledged(app, client, d)
-    unchanged.take()
+    unchanged = same_database()
 
     assert_error(client.post(d.action_url(instruction["id"], action), json=body, headers=d.h(d.desk)),
                  409, "no_pending_extension")
@@ -201,11 +176,11 @@ def test_a_decision_without_a_pending_request_is_409(app, client, district, unch
     (timedelta(days=30, seconds=1), "extension_too_long"),
     (timedelta(days=45), "extension_too_long"),
 ])
-def test_a_request_not_later_or_beyond_30_days_is_422_and_stores_nothing(app, client, district, sql, unchanged,
+def test_a_request_not_later_or_beyond_30_days_is_422_and_stores_nothing(app, client, district, sql, same_database,
                                                                           later, error):
     d = district
     _, instruction = _acknowledged(app, client, d)
-    unchanged.take()
+    unchanged = same_database()
 
     assert_error(client.post(d.action_url(instruction["id"], "request-extension"), headers=d.h(d.liaison), json={
         "reason": "需要更多时间", "resolve_by": (_at(instruction["resolve_by"]) + later).isoformat()}), 422, error)
@@ -224,22 +199,22 @@ def test_exactly_30_days_more_is_taken(app, client, district):
     assert _at(row["requested_resolve_by"]) - _at(row["previous_resolve_by"]) == timedelta(days=30)
 
 
-def test_a_request_needs_a_reason(app, client, district, unchanged):
+def test_a_request_needs_a_reason(app, client, district, same_database):
     d = district
     _, instruction = _acknowledged(app, client, d)
     later = (_at(instruction["resolve_by"]) + timedelta(days=1)).isoformat()
-    unchanged.take()
+    unchanged = same_database()
     for body in ({"resolve_by": later}, {"resolve_by": later, "reason": "  "}, {"reason": "需要更多时间"}):
         assert_error(client.post(d.action_url(instruction["id"], "request-extension"), json=body,
                                  headers=d.h(d.liaison)), 422)
     unchanged()
 
 
-def test_units_ask_and_the_desk_decides_nobody_else(app, client, district, unchanged):
+def test_units_ask_and_the_desk_decides_nobody_else(app, client, district, same_database):
     d = district
     _, instruction = _acknowledged(app, client, d)
     later = (_at(instruction["resolve_by"]) + timedelta(days=1)).isoformat()
-    unchanged.take()
+    unchanged = same_database()
     # The desk, the office and leaders do not ask; another unit does not ask for 建设's job.
     for user in (d.desk, d.office, d.city_leader, d.gas_liaison):
         assert_error(client.post(d.action_url(instruction["id"], "request-extension"), headers=d.h(user),
@@ -247,7 +222,7 @@ def test_units_ask_and_the_desk_decides_nobody_else(app, client, district, uncha
     unchanged()
 
     _request(client, d, instruction, timedelta(days=1))
-    unchanged.take()
+    unchanged = same_database()
     for user in (d.liaison, d.unit_leader, d.responder, d.gas_liaison, d.city_leader):
         for action, body in (("approve-extension", {}), ("refuse-extension", {"note": "不予延期"})):
             assert_error(client.post(d.action_url(instruction["id"], action), json=body, headers=d.h(user)),
@@ -256,10 +231,10 @@ def test_units_ask_and_the_desk_decides_nobody_else(app, client, district, uncha
     assert [r["state"] for r in _extensions(client, d, instruction["id"])] == ["pending"]
 
 
-def test_a_request_before_acknowledging_is_409(app, client, district, sql, unchanged):
+def test_a_request_before_acknowledging_is_409(app, client, district, sql, same_database):
     d = district
     instruction = issue_one(client, d, make_incident(app, d.tenant))
-    unchanged.take()
+    unchanged = same_database()
 
     _request(client, d, instruction, timedelta(days=1), status=409)
 
@@ -275,11 +250,11 @@ def test_a_pending_request_lapses_when_the_instruction_ends(app, client, distric
     _request(client, d, instruction, timedelta(days=2))
 
     if ending == "resolve":
-        _post(client, d, instruction["id"], "resolve", d.liaison, result_code="10", text="已处置")
+        act(client, d, instruction["id"], "resolve", d.liaison, result_code="10", text="已处置")
     elif ending == "return":
-        _post(client, d, instruction["id"], "return", d.liaison, reason="不属本单位职责")
+        act(client, d, instruction["id"], "return", d.liaison, reason="不属本单位职责")
     else:
-        _post(client, d, instruction["id"], "cancel", d.desk, reason="误报")
+        act(client, d, instruction["id"], "cancel", d.desk, reason="误报")
 
     [row] = _extensions(client, d, instruction["id"])
     assert (row["state"], row["decided_by_user_id"], row["granted_resolve_by"]) == ("lapsed", None, None)
@@ -295,10 +270,10 @@ def test_a_pending_request_lapses_when_the_instruction_ends(app, client, distric
 def test_a_request_is_taken_on_the_way_and_on_scene(app, client, district):
     d = district
     _, instruction = _acknowledged(app, client, d)
-    _post(client, d, instruction["id"], "set-out", d.liaison)
+    act(client, d, instruction["id"], "set-out", d.liaison)
     _request(client, d, instruction, timedelta(days=1))
-    _post(client, d, instruction["id"], "refuse-extension", d.desk, note="不予延期")
-    _post(client, d, instruction["id"], "arrive", d.liaison, text="到场")
+    act(client, d, instruction["id"], "refuse-extension", d.desk, note="不予延期")
+    act(client, d, instruction["id"], "arrive", d.liaison, text="到场")
     out = _request(client, d, instruction, timedelta(days=2))
     assert out["state"] == "on_scene"
     assert [r["state"] for r in _extensions(client, d, instruction["id"])] == ["refused", "pending"]

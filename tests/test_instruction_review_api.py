@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import assert_error, database_snapshot, snapshot_difference
-from tests.test_instruction_support import District, district, issue_one, make_incident  # noqa: F401  (fixture)
-
-
-def _post(client, d: District, instruction_id: int, action: str, user, status: int = 200, **body) -> dict:
-    response = client.post(d.action_url(instruction_id, action), json=body, headers=d.h(user))
-    assert response.status_code == status, response.get_json()
-    return response.get_json()
+from tests.factories import assert_error
+from tests.test_instruction_support import District, act, district, issue_one, make_incident  # noqa: F401  (fixture)
 
 
 def _review(client, d: District, instruction_id: int, outcome: str, user=None, **body):
@@ -28,22 +22,10 @@ def _resolved(app, client, d: District) -> tuple[int, dict]:
     """An incident whose only instruction (to 建设) is resolved, so the incident is resolved too."""
     incident_id = make_incident(app, d.tenant)
     instruction = issue_one(client, d, incident_id)
-    _post(client, d, instruction["id"], "acknowledge", d.liaison)
-    _post(client, d, instruction["id"], "arrive", d.liaison, text="到场")
-    return incident_id, _post(client, d, instruction["id"], "resolve", d.liaison, result_code="10", text="已处置")
+    act(client, d, instruction["id"], "acknowledge", d.liaison)
+    act(client, d, instruction["id"], "arrive", d.liaison, text="到场")
+    return incident_id, act(client, d, instruction["id"], "resolve", d.liaison, result_code="10", text="已处置")
 
-
-@pytest.fixture
-def same_database(owner_engine):
-    """Returns a check that the database still equals the snapshot taken when the check was made."""
-    def snapshot():
-        before = database_snapshot(owner_engine)
-
-        def check():
-            now = database_snapshot(owner_engine)
-            assert now == before, snapshot_difference(before, now)
-        return check
-    return snapshot
 
 
 def test_accept_stamps_the_review_and_keeps_the_instruction_resolved(app, client, district, sql):
@@ -132,8 +114,8 @@ def test_sent_back_reopens_the_work_and_the_incident(app, client, district, sql)
     assert reopened["data"]["caused_by_instruction_id"] == instruction["id"]
     assert sql("SELECT state FROM incidents WHERE id = :i", i=incident_id)[0][0] == "open"
     # The redo needs a fresh review: the unit resolves again, and the desk may accept again.
-    _post(client, d, instruction["id"], "arrive", d.liaison, text="再次到场")
-    _post(client, d, instruction["id"], "resolve", d.liaison, result_code="10", text="已重新处置")
+    act(client, d, instruction["id"], "arrive", d.liaison, text="再次到场")
+    act(client, d, instruction["id"], "resolve", d.liaison, result_code="10", text="已重新处置")
     assert _incident(client, d, incident_id)["state"] == "resolved"
     assert _review(client, d, instruction["id"], "accepted").status_code == 200
 
@@ -155,9 +137,9 @@ def test_only_a_resolved_instruction_is_reviewed(app, client, district, same_dat
     incident_id = make_incident(app, d.tenant)
     issued = issue_one(client, d, incident_id)
     acknowledged = issue_one(client, d, incident_id, unit_id=d.gas_unit_id)
-    _post(client, d, acknowledged["id"], "acknowledge", d.gas_liaison)
+    act(client, d, acknowledged["id"], "acknowledge", d.gas_liaison)
     returned = issue_one(client, d, incident_id, unit_id=d.police_unit_id)
-    _post(client, d, returned["id"], "return", d.police_liaison, reason="不属本单位职责")
+    act(client, d, returned["id"], "return", d.police_liaison, reason="不属本单位职责")
     unchanged = same_database()
 
     for instruction in (issued, acknowledged, returned):

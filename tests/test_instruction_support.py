@@ -85,6 +85,13 @@ def make_incident(app, tenant: TenantRef, *, route: str = "direct", severity: st
         return incident.id
 
 
+def act(client, d: District, instruction_id: int, action: str, user, status: int = 200, **body) -> dict:
+    """POST one instruction action (acknowledge, arrive, review...) as `user`; asserts the status, returns the body."""
+    response = client.post(d.action_url(instruction_id, action), json=body, headers=d.h(user))
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
 def issue_one(client, d: District, incident_id: int, unit_id: int | None = None, **extra) -> dict:
     """Issue one lead instruction (to 建设 by default) and return it."""
     response = client.post(d.issue_url(incident_id), headers=d.h(d.desk),

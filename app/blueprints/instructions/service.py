@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.blueprints.incidents.models import Incident, IncidentState
+from app.blueprints.incidents.models import Incident
 from app.blueprints.instructions import events as ev
 from app.blueprints.instructions import extensions
 from app.blueprints.instructions import machine
