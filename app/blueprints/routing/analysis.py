@@ -56,6 +56,7 @@ class Analysis:
     concept_of: dict[str, int] = field(default_factory=dict)     # expanded term -> its concept number
     fixes: list[tuple[str, str]] = field(default_factory=list)   # (misspelling, correction)
     threat: str | None = None                   # the caller's words that say a life is at risk now
+    company: tuple[str, str] | None = None      # (unit short name, the caller's words) of the one company named
 
 
 _tokenizer = None
@@ -139,7 +140,8 @@ def analyze(raw: str, *, use_lexicon: bool = True, homophones=None) -> Analysis:
                 via.setdefault(term, said)
                 concept_of[term] = number
     return Analysis(text=text, terms=terms, via=via, expansions=[c for c, _, _ in expansions],
-                    concept_of=concept_of, fixes=fixes, threat=lexicon.life_threat(text) if use_lexicon else None)
+                    concept_of=concept_of, fixes=fixes, threat=lexicon.life_threat(text) if use_lexicon else None,
+                    company=lexicon.named_company(text) if use_lexicon else None)
 
 
 def clauses(raw: str) -> list[str]:

@@ -42,6 +42,11 @@ REPEAT_UNIT_FACTOR = 0.7  # see _diversify   # drop suggestions scoring under th
 THREAT_FACTOR = 2.5
 THREAT_FACTOR_FIRST = 1.5
 THREAT_EVIDENCE = 3.0
+# The caller named one company of a trade (lexicon.COMPANIES): a category another of them leads keeps this
+# share of its score (the difference shown as a negative "other_company" line), and the named company's own
+# categories count NAMED_COMPANY_FACTOR times (a "named_company" line).
+OTHER_COMPANY_FACTOR = 0.4
+NAMED_COMPANY_FACTOR = 1.5
 
 
 @dataclass
@@ -215,6 +220,8 @@ class Index:
         for phrase, chars, idf, postings in candidates:
             concept = None
             if phrase in text:
+                if _unsaid(phrase, text):
+                    continue
                 kind, factor, via = "phrase", 1.0, query.via.get(phrase)
             else:
                 expansion = next((e for e in query.expansions if phrase in e), None) if query.expansions else None
@@ -256,6 +263,19 @@ class Index:
                 factor = {"police": THREAT_FACTOR, "police_first": THREAT_FACTOR_FIRST}.get(entry.doc.route, 1.0)
                 if factor > 1.0 and named >= THREAT_EVIDENCE:
                     credit(entry.doc.id, Match(query.threat, "urgent", entry.score * (factor - 1), "priority"))
+        if query.company:
+            named, said = query.company
+            others = {name for name, _ in lexicon.COMPANIES} - {named}
+            for entry in list(found.values()):
+                lead = entry.doc.lead_unit["short_name"] if entry.doc.lead_unit else None
+                if entry.score <= 0:
+                    continue
+                if lead in others:
+                    credit(entry.doc.id, Match(said, "other_company", -entry.score * (1 - OTHER_COMPANY_FACTOR),
+                                               "priority"))
+                elif lead == named:
+                    credit(entry.doc.id, Match(said, "named_company", entry.score * (NAMED_COMPANY_FACTOR - 1),
+                                               "priority"))
         return found
 
     def _containing(self, term: str) -> list[tuple]:
@@ -323,6 +343,21 @@ class Index:
             return [Scored(self.docs[doc_id], share, [Match("", "prior", share, "prior")])
                     for doc_id, share in top], "prior"
         return [], "none"
+
+
+_UNREACHED = ("打不", "拨不", "都打不", "都拨不", "也打不", "也拨不")
+
+
+def _unsaid(phrase: str, text: str) -> bool:
+    """Every occurrence of the phrase is negated (点不着火 is no fire) or a number not got through to
+    (打120都打不出去 is about the phone, not an ambulance)."""
+    at = text.find(phrase)
+    while at != -1:
+        end = at + len(phrase)
+        if not ((at > 0 and text[at - 1] in "不没未") or text.startswith(_UNREACHED, end)):
+            return False
+        at = text.find(phrase, at + 1)
+    return True
 
 
 def _negated(term: str, phrase: str) -> bool:
