@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from app.blueprints.routing import lexicon
 
-ANALYZER_VERSION = 2  # 2: grammar-fragment bigrams dropped, 打不通/不通 stopwords, homophones
+ANALYZER_VERSION = 3  # 2: grammar-fragment bigrams dropped, 打不通/不通 stopwords, homophones; 3: 么 for 没, round-3 concepts
 
 WORD_WEIGHT = 1.0
 BIGRAM_WEIGHT = 0.5     # a bigram alone is weaker evidence than a word
