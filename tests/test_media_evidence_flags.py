@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from tests.media_support import District, district, jpeg, make_incident, media_root, media_url, upload  # noqa: F401
+from tests.media_support import District, district, jpeg, make_incident, media_root, upload  # noqa: F401
 from tests.test_instruction_support import issue_one
 
 

@@ -1,7 +1,7 @@
 """A JPEG cut short (a dropped connection, a damaged card) is refused: 422 media_corrupt, nothing kept."""
 from __future__ import annotations
 
-from tests.media_support import (District, Nothing, assert_refused, district, jpeg, media_root,  # noqa: F401
+from tests.media_support import (District, Nothing, assert_refused, district, media_root,  # noqa: F401
                                  noisy_jpeg, upload)
 
 
