@@ -12,6 +12,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from app.blueprints.routing import lexicon
 
@@ -88,6 +89,13 @@ def words(text: str) -> list[str]:
             if len(w) >= 2 and _KEEP.search(w) and w not in STOPWORDS]
 
 
+@lru_cache(maxsize=4096)
+def _term_words(term: str) -> tuple[str, ...]:
+    """A lexicon term (a correction, a concept's canonical term) and its words: a small fixed vocabulary,
+    so segmented once per process instead of on every query."""
+    return tuple(sorted({term, *words(term)}))
+
+
 def bigrams(text: str) -> list[str]:
     grams = []
     for run in _CJK_RUN.findall(text):
@@ -127,14 +135,14 @@ def analyze(raw: str, *, use_lexicon: bool = True, homophones=None) -> Analysis:
         terms[word] = WORD_WEIGHT
     via: dict[str, str] = {}
     for wrong, right in fixes:
-        for term in {right, *words(right)}:
+        for term in _term_words(right):
             via.setdefault(term, wrong)
     concept_of: dict[str, int] = {}
     for canonical, said, number in expansions:
         concept_of.setdefault(canonical, number)
         if said != canonical:
             via.setdefault(canonical, said)
-        for term in sorted({canonical, *words(canonical)}):
+        for term in _term_words(canonical):
             if term not in terms:
                 terms[term] = EXPANSION_WEIGHT
                 via.setdefault(term, said)

@@ -374,13 +374,20 @@ def _diversify(ranked: list[Scored]) -> list[Scored]:
     if REPEAT_UNIT_FACTOR >= 1.0 or len(ranked) < 3:
         return ranked
     remaining, ordered, seen = list(ranked), [], defaultdict(int)
-    position = {id(s): i for i, s in enumerate(ranked)}
 
     def unit(s: Scored):
         return s.doc.lead_unit["id"] if s.doc.lead_unit else None
 
     while remaining and len(ordered) < 20:
-        best = max(remaining, key=lambda s: (s.score * REPEAT_UNIT_FACTOR ** seen[unit(s)], -position[id(s)]))
+        # `remaining` is in score order and a repeat only lowers a score: once a raw score is no better
+        # than the best adjusted one found so far, nothing after it can win (ties go to the earlier one).
+        best, best_value = None, -math.inf
+        for s in remaining:
+            if s.score <= best_value:
+                break
+            value = s.score * REPEAT_UNIT_FACTOR ** seen[unit(s)]
+            if value > best_value:
+                best, best_value = s, value
         ordered.append(best)
         remaining.remove(best)
         seen[unit(best)] += 1
