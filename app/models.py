@@ -12,4 +12,6 @@ from app.blueprints.timelimits.models import EscalationStep, TimeLimitDefault  #
 from app.blueprints.routing.models import RoutingExample, RoutingModel  # noqa: F401
 from app.blueprints.rosters.models import RosterOverride, RosterPattern, RosterPatternSlot  # noqa: F401
 from app.blueprints.incidents.models import Incident, IncidentCall, IncidentCounter  # noqa: F401
-from app.blueprints.instructions.models import Feedback, Instruction, InstructionResponder, TimelineEvent  # noqa: F401,E501
+from app.blueprints.instructions.models import (Extension, Feedback, Instruction, InstructionResponder,  # noqa: F401
+                                                TimelineEvent)
+from app.blueprints.media.models import MediaBlob, MediaItem  # noqa: F401

@@ -32,6 +32,7 @@ from app.common.roles import Role
 from tests.factories import (PASSWORD, TenantRef, UserRef, client_from, database_snapshot, login,
                              make_category, make_notification, make_roster_rows, snapshot_difference)
 from tests.test_instruction_support import make_instruction
+from tests.media_support import make_media
 
 ERROR_KEYS = {"code", "status", "message", "error", "errors"}
 WRITE_METHODS = ("POST", "PATCH", "PUT")
@@ -58,6 +59,7 @@ class World:
     notification_id: int | None = None  # a message of the tenant admin (the sweep's preferred caller)
     roster_ids: tuple[int, int] = (0, 0)  # a pattern and an override of the unit users' unit
     instruction_ids: tuple[int, int] = (0, 0)  # (incident, acknowledged instruction naming the responder)
+    media_id: str | None = None                # a photo of that instruction
 
     def first_id(self, table: str) -> int:
         """The tenant's first row of a table every tenant is provisioned with."""
@@ -104,6 +106,8 @@ def world(app, factory) -> World:
     result.instruction_ids = make_instruction(app, tenant, desk_user_id=users[Role.DISPATCHER].id,
                                               liaison_user_id=users[Role.UNIT_LIAISON].id,
                                               responder_user_id=users[Role.RESPONDER].id)
+    result.media_id = make_media(app, tenant, uploader_user_id=users[Role.RESPONDER].id,
+                                 instruction_id=result.instruction_ids[1])
     for role, user in users.items():
         result.tokens[role] = login(fresh_client(app), user)
     return result
@@ -123,6 +127,7 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "override_id": lambda w: w.roster_ids[1],
     "incident_id": lambda w: w.instruction_ids[0],
     "instruction_id": lambda w: w.instruction_ids[1],
+    "media_id": lambda w: w.media_id,
 }
 
 # A value of the right shape that names nothing.
@@ -139,6 +144,7 @@ MISSING_PATH_VALUES: dict[str, Any] = {
     "override_id": 987654321,
     "incident_id": 987654321,
     "instruction_id": 987654321,
+    "media_id": "00000000-0000-4000-8000-000000000000",
 }
 
 # One valid body per JSON endpoint, with every field the schema declares (ids real, so that a bad

@@ -122,6 +122,18 @@ INSERT_ROW.update({
                               ":user, now() FROM n",
 })
 
+# Media (migration 0009).
+_MEDIA_BLOB_VALUES = ("(:tenant, encode(sha256(gen_random_uuid()::text::bytea), 'hex'), 1, 'jpeg', 1, 1, 'pending', 0, "
+                      "now())")
+INSERT_ROW.update({
+    "media_blobs": "INSERT INTO media_blobs (tenant_id, sha256, size_bytes, format, width, height, state, attempts, "
+                   "created_at) VALUES " + _MEDIA_BLOB_VALUES,
+    "media_items": "WITH b AS (INSERT INTO media_blobs (tenant_id, sha256, size_bytes, format, width, height, state, "
+                   "attempts, created_at) VALUES " + _MEDIA_BLOB_VALUES + " RETURNING tenant_id, sha256) "
+                   "INSERT INTO media_items (tenant_id, id, sha256, uploaded_by_user_id, uploaded_at, flags) "
+                   "SELECT tenant_id, gen_random_uuid(), sha256, :user, now(), '{}' FROM b",
+})
+
 
 def row_params(sql, tenant_id: int, user_id: int) -> dict:
     """Ids of one tenant's rows, read as the owner, for the INSERT_ROW statements."""

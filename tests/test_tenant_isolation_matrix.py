@@ -27,6 +27,7 @@ from tests.factories import (TenantRef, UserRef, assert_error, client_from, logi
                              make_notification, make_roster_rows, make_unit)
 from tests.test_incident_support import make_incident
 from tests.test_instruction_support import make_instruction
+from tests.media_support import make_media
 
 TENANT_PREFIX = "/api/v1/t/<tenant_code>"
 PLATFORM_PREFIX = "/api/v1/tenants"
@@ -102,6 +103,14 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/cancel"): DESK_OFFICE,
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/merge"): DESK_OFFICE,
     ("GET", "/api/v1/t/<tenant_code>/board"): DESK_READERS,
+    # Media: a JSON probe of the upload gets 415 multipart_required, which still proves the gate passed.
+    ("POST", "/api/v1/t/<tenant_code>/media"): DESK_OFFICE | UNIT_ACTORS,
+    ("GET", "/api/v1/t/<tenant_code>/media/usage"): ADMIN_ONLY,
+    ("GET", "/api/v1/t/<tenant_code>/media/<uuid:media_id>"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("GET", "/api/v1/t/<tenant_code>/media/<uuid:media_id>/display"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("GET", "/api/v1/t/<tenant_code>/media/<uuid:media_id>/thumbnail"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("GET", "/api/v1/t/<tenant_code>/media/<uuid:media_id>/original"): DESK_OFFICE | UNIT_ACTORS,
+    ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/media"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/extensions"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/review"): DESK_OFFICE,
     ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/request-extension"): UNIT_ACTORS,
@@ -159,6 +168,7 @@ ID_RECIPES: dict[str, Callable[["Side"], object]] = {
     "override_id": lambda side: side.roster_ids[1],
     "incident_id": lambda side: side.incident_id,
     "instruction_id": lambda side: side.instruction_ids[1],
+    "media_id": lambda side: side.media_id,
 }
 
 # Routes that need a particular row for a parameter: the timeline admits unit users only on an
@@ -237,6 +247,7 @@ class Side:
     roster_ids: tuple[int, int] = (0, 0)
     incident_id: int | None = None
     instruction_ids: tuple[int, int] = (0, 0)  # (incident, acknowledged instruction naming the responder)
+    media_id: str | None = None                # a photo of that instruction
 
     def markers(self) -> set[str]:
         """Strings that only this tenant's records carry."""
@@ -274,6 +285,8 @@ def _side(app, factory, sql, code: str, name: str, province: str, prefix: str) -
                                             responder_user_id=users["responder"].id)
     side.extra_markers = {f"{prefix}分组", f"{prefix}单位", f"{prefix}警情"}
     side.roster_ids = make_roster_rows(app, tenant, users["responder"])
+    side.media_id = make_media(app, tenant, uploader_user_id=users["responder"].id,
+                               instruction_id=side.instruction_ids[1])
     side.first_id = {table: sql(f"SELECT min(id) FROM {table} WHERE tenant_id = :t", t=tenant.id)[0][0]
                      for table in FIRST_ROW_TABLES}
     side.notification_id = make_notification(app, tenant, users["tenant_admin"])
