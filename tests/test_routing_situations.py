@@ -44,6 +44,34 @@ def _expanded(text: str) -> set[str]:
     ("广场上的秋千链子断了", "市政设施"),
     ("路中间塌了个大坑，下面是空的", "路面塌陷"),
     ("我家的鸭子这几天一批一批地死", "动物疫病"),
+    # round 3: families first seen as misses of the third held-out set, in our own words
+    ("我妈接了个电话说我出车祸了，让她往一个卡上汇了两万", "诈骗"),
+    ("银行那个取款机上贴了个东西，卡插进去就吞了", "诈骗"),
+    ("一个骑摩托的把老太太带倒了，骑上车就跑了", "交通事故"),
+    ("村口班车翻了，伤了二十多个，赶紧多派几个医生", "批量伤员"),
+    ("那个厂子炸了，死了好几个人", "多人伤亡"),
+    ("刚买的电饭煲用了两次就炸了", "产品质量"),
+    ("有个地下厂在造假插座", "生产劣质"),
+    ("食堂后面锅炉房一直嗤嗤冒白汽，压力表打到头了", "锅炉与压力容器险情"),
+    ("金店买的镯子拿去一验成色不对", "以次充好"),
+    ("照相馆拍完了又要加钱才给照片", "消费纠纷"),
+    ("这两天菜价涨到十五一斤，简直趁火打劫", "价格违法"),
+    ("几家卖肉的商量好了一起涨价", "价格违法"),
+    ("下暴雨山沟里的水冲下来，村里好几家淹了", "洪水"),
+    ("我们整个小区黑灯瞎火的，一户都没灯", "停电"),
+    ("这个月电费交了一千多，电表肯定有问题", "电表故障"),
+    ("做饭打不着火，灶上一点气都么有", "停气"),
+    ("搅拌站灰太大了，窗台上一层土", "环境污染"),
+    ("楼下车间的机器白天黑夜轰轰响", "噪声"),
+    ("后面巷子里有人开赌场", "赌博"),
+    ("讨债的在我门上泼红漆，说要弄死我", "治安案件"),
+    ("导游说每人再交三百才往下走", "旅游投诉"),
+    ("班主任让学生放学去她家干活", "侵害师生权益"),
+    ("你们派来的人到了光拍照不干活", "投诉联动单位"),
+    ("去乡里的公路塌了一大截", "公路塌方"),
+    ("楼顶上装了好几个大锅收境外的台", "卫星电视"),
+    ("快递丢了，客服也没人管", "其他部门职责"),
+    ("对面三楼窗户里往外冒黑烟", "火灾"),
 ])
 def test_a_situation_without_a_department_word_calls_up_the_rules_term(text, concept):
     assert concept in _expanded(text)
@@ -54,6 +82,15 @@ def test_a_situation_without_a_department_word_calls_up_the_rules_term(text, con
     ("货车司机把我的车刮了", "出租车"),               # a driver is not a taxi
     ("早上上学车都过不去", "出租车"),                 # 学车 inside 上学车 is not a driving school
     ("在健身房办的卡，押金不退", "劳资纠纷"),          # a shop's deposit is not a worker's
+    ("老师打电话说我娃在学校跟人打架了", "侵害师生权益"),  # a teacher who phones is not a teacher who hits
+    ("我在这条街卖了三年菜", "价格违法"),             # selling for years is not a price
+    ("我一个人拉扯孩子，日子过不下去", "治安案件"),      # raising a child is not dragging one
+    ("家里水管爆了，地下室进水了", "洪水"),            # a burst pipe is not a flood
+    ("我爸在屋里摔倒了，地上全是血", "刑事案件"),        # blood from a fall is not a crime scene
+    ("做饭点不着火了", "火灾"),                       # a stove that will not light is no fire
+    ("用高压锅炖的肉，吃完肚子疼", "锅炉与压力容器险情"),  # a pressure cooker named is not one that burst
+    ("老人在小树林里迷路了", "森林火灾"),               # a copse is a place, not a forest matter
+    ("他自称是物业的，说我的车停得不对", "缺斤短两"),      # 自称 is not a scale
 ])
 def test_over_broad_rules_do_not_fire(text, not_concept):
     assert not_concept not in _expanded(text)

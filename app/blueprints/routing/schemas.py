@@ -46,11 +46,13 @@ class MatchedTerm(ma.Schema):
         "description": "Where the term matched: keyword, name, parent (the level-1 name), description, "
                        "responsibility (a unit duty the category serves), learned (confirmed calls), "
                        "prior (what the desk chooses most, when nothing matched), urgent (the caller's words say a life is at "
-                       "risk now, so a category the police attend comes first)"})
+                       "risk now, so a category the police attend comes first), named_company (the caller named this "
+                       "category's lead, one telecom company of several), other_company (the caller named another "
+                       "company of the same trade: a negative weight)"})
     kind = ma.fields.String(metadata={
         "description": "phrase (found whole), fuzzy (in order, words in between), concept (a colloquial "
                        "phrase read as this term), term (a word or character pair), learned, prior, priority (the life-threat "
-                       "signal; the term is the caller's words)"})
+                       "or named-company signal; the term is the caller's words)"})
     via = ma.fields.String(allow_none=True, metadata={"description": "The caller's own words, when they differ"})
     weight = ma.fields.Float()
 
