@@ -15,3 +15,5 @@ from app.blueprints.incidents.models import Incident, IncidentCall, IncidentCoun
 from app.blueprints.instructions.models import (Extension, Feedback, Instruction, InstructionResponder,  # noqa: F401
                                                 TimelineEvent)
 from app.blueprints.media.models import MediaBlob, MediaItem  # noqa: F401
+from app.blueprints.notifications.models import Endpoint  # noqa: F401,E402
+from app.blueprints.reminders.models import Timer  # noqa: F401,E402

@@ -90,6 +90,24 @@ class Settings:
     media_s3_access_key_id: str | None = None
     media_s3_secret_access_key: str | None = None
     media_s3_prefix: str = ""
+    # Reminders and notifications (docs/reminders.md).
+    reminder_sweep_seconds: int = 10             # the timer/outbox sweep; design.md asks for <= 15
+    reminder_batch_size: int = 200               # timers claimed per transaction
+    reminder_early_wait_ms: int = 1500           # a job started this early waits; earlier ones leave it to the sweep
+    notify_batch_size: int = 100                 # outbox rows claimed per delivery round
+    notify_max_attempts: int = 6
+    notify_backoff_seconds: int = 30             # first retry; doubles each attempt
+    notify_backoff_max_seconds: int = 3600
+    notify_lease_seconds: int = 120              # a claimed row is retried after this if its worker died
+    notify_timeout_seconds: int = 10
+    sms_driver: str = "log"                      # log: without a tenant gateway, log instead of sending
+    public_base_url: str = "http://127.0.0.1:8000"
+    smtp_host: str | None = None                 # unset: e-mails are logged, not sent
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "liandong@localhost"
 
     @property
     def is_production(self) -> bool:
@@ -150,4 +168,21 @@ class Settings:
             media_s3_access_key_id=os.environ.get("MEDIA_S3_ACCESS_KEY_ID") or None,
             media_s3_secret_access_key=os.environ.get("MEDIA_S3_SECRET_ACCESS_KEY") or None,
             media_s3_prefix=os.environ.get("MEDIA_S3_PREFIX", ""),
+            reminder_sweep_seconds=_int("REMINDER_SWEEP_SECONDS", 10),
+            reminder_batch_size=_int("REMINDER_BATCH_SIZE", 200),
+            reminder_early_wait_ms=_int("REMINDER_EARLY_WAIT_MS", 1500),
+            notify_batch_size=_int("NOTIFY_BATCH_SIZE", 100),
+            notify_max_attempts=_int("NOTIFY_MAX_ATTEMPTS", 6),
+            notify_backoff_seconds=_int("NOTIFY_BACKOFF_SECONDS", 30),
+            notify_backoff_max_seconds=_int("NOTIFY_BACKOFF_MAX_SECONDS", 3600),
+            notify_lease_seconds=_int("NOTIFY_LEASE_SECONDS", 120),
+            notify_timeout_seconds=_int("NOTIFY_TIMEOUT_SECONDS", 10),
+            sms_driver=os.environ.get("SMS_DRIVER", "http" if env == "production" else "log"),
+            public_base_url=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            smtp_host=os.environ.get("SMTP_HOST") or None,
+            smtp_port=_int("SMTP_PORT", 25),
+            smtp_username=os.environ.get("SMTP_USERNAME") or None,
+            smtp_password=os.environ.get("SMTP_PASSWORD") or None,
+            smtp_starttls=_bool("SMTP_STARTTLS", False),
+            smtp_from=os.environ.get("SMTP_FROM", "liandong@localhost"),
         )

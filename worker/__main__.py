@@ -3,6 +3,10 @@
 The cron scheduler runs in a child process; RQ's scheduler (for `enqueue_at`) runs
 inside the worker (`with_scheduler=True`). Jobs are hints: each re-reads its rows
 in PostgreSQL, so a lost or duplicated job does no harm.
+
+SIGTERM (or Ctrl-C) is a warm shutdown: RQ lets the running job finish, `work()` returns, and
+the cron child is stopped and reaped. A second SIGTERM stops at once; whatever a killed job left
+half done is still pending in PostgreSQL and the next sweep finishes it.
 """
 from __future__ import annotations
 
@@ -24,7 +28,8 @@ def main() -> int:
     settings = app.extensions["liandong_settings"]
     redis = app.extensions["liandong_redis"]
     cron = multiprocessing.get_context("spawn").Process(
-        target=run_cron, args=(settings.redis_url, settings.sweep_seconds), daemon=True, name="cron")
+        target=run_cron, args=(settings.redis_url, settings.sweep_seconds, settings.reminder_sweep_seconds),
+        daemon=True, name="cron")
     cron.start()
     try:
         with app.app_context():
@@ -34,6 +39,8 @@ def main() -> int:
             worker.work(with_scheduler=True, logging_level=settings.log_level)
     finally:
         cron.terminate()
+        cron.join(timeout=10)
+        log.info("worker stopped")
     return 0
 
 

@@ -23,6 +23,7 @@ from app.blueprints.instructions.journal import add_event
 from app.blueprints.instructions.machine import State
 from app.blueprints.instructions.models import Instruction
 from app.blueprints.notifications.service import notify
+from app.blueprints.reminders import service as reminders
 from app.blueprints.rosters.duty import on_duty
 from app.blueprints.users.models import User
 from app.common import events
@@ -55,7 +56,7 @@ def _urge_recipients(instruction: Instruction) -> list[User]:
 def urge(*, incident_id: int, actor, instruction_id: int, note: str, version: int | None = None) -> Incident:
     """催办: the desk presses a unit on one live instruction; a timeline step and an inbox notice to the unit's
     liaisons, the people on duty now and the responders it named."""
-    with unit_of_work():
+    with unit_of_work() as uow:
         incident = lock_incident(incident_id)
         machine.check(incident, Transition.URGE, actor=actor, expected_version=version)
         instruction = db.session.execute(select(Instruction).where(
@@ -66,9 +67,12 @@ def urge(*, incident_id: int, actor, instruction_id: int, note: str, version: in
             raise Conflict("instruction_not_live", f"An instruction in state {instruction.state} cannot be urged.")
         machine.apply(incident, Transition.URGE, actor=actor, expected_version=version,
                       data={"instruction_id": instruction.id, "unit_id": instruction.unit_id, "note": note})
-        notify(tenant_id=incident.tenant_id, recipients=_urge_recipients(instruction),
+        recipients = _urge_recipients(instruction)
+        notify(tenant_id=incident.tenant_id, recipients=recipients,
                kind="instruction.urged", title=f"催办：{incident.number}", cause=f"{instruction.id}:{incident.version}",
                body=note, data={"incident_id": incident.id, "instruction_id": instruction.id})
+        reminders.urged(uow, incident=incident, instruction=instruction, actor=actor, note=note, users=recipients,
+                        cause=f"{instruction.id}:{incident.version}")
     return incident
 
 
@@ -87,6 +91,7 @@ def callback(*, incident_id: int, actor, satisfaction: str, note: str = "", vers
                 with db.session.no_autoflush:
                     instruction_machine.apply(instruction, instruction_machine.Transition.REOPEN, actor=actor,
                                               data={"reason": note or "回访不满意"})
+                reminders.after_transition(uow, instruction, instruction_machine.Transition.REOPEN)
                 instruction.redo_count += 1
                 reopened.append(instruction)
         incident.satisfaction, incident.callback_note = satisfaction.value, note
@@ -119,6 +124,7 @@ def _cancel_live_instructions(uow, incident_id: int, *, actor, reason: str) -> l
                 instruction_machine.apply(instruction, instruction_machine.Transition.CANCEL, actor=actor,
                                           data={"reason": reason})
             extensions.lapse_pending(instruction)
+            reminders.after_transition(uow, instruction, instruction_machine.Transition.CANCEL)
             cancelled.append(instruction)
             uow.after_commit(events.publish, event(ev.InstructionCancelled, instruction, actor))
     return cancelled

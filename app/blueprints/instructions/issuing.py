@@ -17,6 +17,7 @@ from app.blueprints.instructions import journal
 from app.blueprints.instructions.machine import State
 from app.blueprints.instructions.models import Instruction
 from app.blueprints.notifications.service import notify
+from app.blueprints.reminders import service as reminders
 from app.blueprints.timelimits.service import plan_clocks
 from app.blueprints.units.models import Unit, UnitKind
 from app.blueprints.users.models import User
@@ -102,6 +103,7 @@ def _new_instruction(uow, incident: Incident, unit: Unit, *, role: str, note: st
     journal.add_event(incident.tenant_id, incident_id=incident.id, instruction_id=instruction.id,
                       kind="instruction.issued", to_state=State.ISSUED.value, actor_user_id=actor.id, at=now,
                       data=journal._jsonable({**after, "reissue_of_id": reissue_of_id}))
+    reminders.schedule(uow, instruction, plan.escalations, now=now)
     uow.after_commit(events.publish, event(ev.InstructionIssued, instruction, actor))
     return instruction
 

@@ -54,6 +54,7 @@ class Instruction(TenantOwned, Timestamps, db.Model):
         CheckConstraint("role IN ('lead', 'assist')", name="role_known"),
         CheckConstraint("state <> 'returned' OR return_reason IS NOT NULL", name="return_has_reason"),
         CheckConstraint("version > 0", name="version_positive"),
+        CheckConstraint("supervision_level IN ('none', 'yellow', 'red')", name="supervision_level_known"),
         Index("ix_instructions_tenant_id_unit_id_state", "tenant_id", "unit_id", "state"),
         Index("ix_instructions_tenant_id_incident_id", "tenant_id", "incident_id"),
     )
@@ -99,6 +100,9 @@ class Instruction(TenantOwned, Timestamps, db.Model):
     reissue_of_id: Mapped[int | None] = mapped_column(BigInteger)
     # The desk overruled this unit's return and re-issued it to the same unit: counts against the unit.
     is_overruled_return: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 督办 level raised by fired escalation steps (reminders): none -> yellow (催办) -> red (督办).
+    # Not a machine state, so it does not bump `version`: a reminder never makes a unit's write stale.
+    supervision_level: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
 
     responders = relationship("InstructionResponder", lazy="selectin", cascade="all, delete-orphan",
                               order_by="InstructionResponder.user_id")

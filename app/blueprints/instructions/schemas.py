@@ -157,6 +157,8 @@ class InstructionOut(ma.Schema):
     result_text = ma.fields.String(allow_none=True)
     reissue_of_id = ma.fields.Integer(allow_none=True)
     is_overruled_return = ma.fields.Boolean()
+    supervision_level = ma.fields.String(metadata={"description": "`none`, `yellow` (催办) or `red` (督办): raised "
+                                                                  "by escalation steps that fired"})
 
 
 class FeedbackOut(ma.Schema):

@@ -22,6 +22,7 @@ from app.blueprints.instructions.machine import State, Transition
 from app.blueprints.instructions.models import (Feedback, FeedbackKind, Instruction, InstructionResponder,
                                                 TimelineEvent)
 from app.blueprints.instructions.results import RESULT_CODES, TEXT_REQUIRED
+from app.blueprints.reminders import service as reminders
 from app.blueprints.rosters.duty import on_duty
 from app.blueprints.units.models import Unit
 from app.blueprints.users.models import User
@@ -140,6 +141,7 @@ def _transition(instruction_id: int, transition: Transition, *, actor, expected_
                 effect(instruction)
         if State(instruction.state) in _ENDING_STATES:
             extensions.lapse_pending(instruction)
+        reminders.after_transition(uow, instruction, transition)
         db.session.flush()
         follow_instructions(incident, actor=actor, instruction=instruction)
         uow.after_commit(events.publish, event(EVENT_OF[transition], instruction, actor))

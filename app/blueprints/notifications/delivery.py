@@ -1,0 +1,239 @@
+"""Delivering the outbox's external rows: claim a batch, send outside any transaction, record.
+
+At least once, duplicates bounded: a claim commits `attempts + 1` and a lease (`next_attempt_at =
+now + NOTIFY_LEASE_SECONDS`) before anything is sent. A worker that dies mid-send leaves the row
+pending; it is sent again when the lease runs out, with the same idempotency key (the row's dedupe
+key), which the SMS gateway and the unit's webhook use to drop the repeat. Only a death between the
+channel accepting a message and the result being recorded can repeat it, at most once per attempt.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from sqlalchemy import select, update
+
+from app.blueprints.notifications.models import Channel, DeliveryState, Endpoint, Notification
+from app.blueprints.notifications.service import settings
+from app.common.models import utcnow
+from app.extensions import db
+from app.tenants.models import Tenant
+
+log = logging.getLogger(__name__)
+
+# Statuses worth another try: the gateway is busy or down, not refusing the message itself.
+RETRYABLE_HTTP = frozenset({408, 409, 425, 429})
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    channel: str
+    address: str
+    attempts: int
+    kind: str
+    title: str
+    body: str
+    data: dict
+    dedupe_key: str
+    created_at: str
+    secret: str | None      # the webhook's / gateway's HMAC key
+    gateway_url: str | None  # sms only; None: the log-only driver
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    error: str | None = None
+    permanent: bool = False
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """`v1=` + hex HMAC-SHA256 over `<timestamp>.<body>` (docs/reminders.md shows how to verify)."""
+    return "v1=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def backoff(attempts: int) -> timedelta:
+    s = settings()
+    return timedelta(seconds=min(s.notify_backoff_seconds * 2 ** max(attempts - 1, 0), s.notify_backoff_max_seconds))
+
+
+# ---------------------------------------------------------------- claim and record
+
+def claim(tenant_id: int, limit: int) -> list[Claimed]:
+    """Due pending rows of one tenant, locked past other workers, leased, committed."""
+    now = utcnow()
+    rows = list(db.session.execute(select(Notification).where(
+        Notification.tenant_id == tenant_id, Notification.state == DeliveryState.PENDING.value,
+        Notification.next_attempt_at <= now).order_by(Notification.next_attempt_at).limit(limit)
+        .with_for_update(skip_locked=True)).scalars())
+    if not rows:
+        db.session.rollback()
+        return []
+    endpoints = {(e.channel, e.unit_id): e for e in db.session.execute(select(Endpoint).where(
+        Endpoint.tenant_id == tenant_id, Endpoint.is_enabled.is_(True))).scalars()}
+    tenant = db.session.get(Tenant, tenant_id)
+    lease = now + timedelta(seconds=settings().notify_lease_seconds)
+    claimed = []
+    for row in rows:
+        row.attempts += 1
+        row.next_attempt_at = lease
+        gateway = endpoints.get((Channel.SMS.value, None))
+        endpoint = (gateway if row.channel == Channel.SMS.value
+                    else endpoints.get((row.channel, row.unit_id)))
+        claimed.append(Claimed(
+            id=row.id, channel=row.channel, address=row.address or "", attempts=row.attempts, kind=row.kind,
+            title=row.title, body=row.body, data={**row.data, "tenant_code": tenant.code},
+            dedupe_key=f"{tenant.code}:{row.dedupe_key}", created_at=row.created_at.isoformat(),
+            secret=endpoint.secret if endpoint is not None else None,
+            gateway_url=gateway.target if gateway is not None and row.channel == Channel.SMS.value else None))
+    db.session.commit()
+    return claimed
+
+
+def record(results: list[tuple[Claimed, Outcome]]) -> dict:
+    """Write what happened; a row someone else re-claimed meanwhile (its lease ran out) is left to them."""
+    now = utcnow()
+    max_attempts = settings().notify_max_attempts
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    next_retry = None
+    for item, outcome in results:
+        guard = (Notification.id == item.id, Notification.attempts == item.attempts,
+                 Notification.state == DeliveryState.PENDING.value)
+        if outcome.ok:
+            values = dict(state=DeliveryState.SENT.value, sent_at=now, next_attempt_at=None)
+            counts["sent"] += 1
+        elif outcome.permanent or item.attempts >= max_attempts:
+            values = dict(state=DeliveryState.FAILED.value, last_error=outcome.error, next_attempt_at=None)
+            counts["failed"] += 1
+        else:
+            when = now + backoff(item.attempts)
+            values = dict(last_error=outcome.error, next_attempt_at=when)
+            next_retry = min(next_retry or when, when)
+            counts["retry"] += 1
+        db.session.execute(update(Notification).where(*guard).values(**values)
+                           .execution_options(synchronize_session=False))
+    db.session.commit()
+    counts["next_retry_at"] = next_retry
+    return counts
+
+
+# ---------------------------------------------------------------- channels
+
+def _post(url: str, payload: bytes, headers: dict) -> Outcome:
+    request = urllib.request.Request(url, data=payload, method="POST",
+                                     headers={"Content-Type": "application/json; charset=utf-8", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=settings().notify_timeout_seconds) as response:
+            response.read()
+            return Outcome(ok=True)
+    except urllib.error.HTTPError as error:
+        return Outcome(ok=False, error=f"HTTP {error.code}",
+                       permanent=400 <= error.code < 500 and error.code not in RETRYABLE_HTTP)
+    except (urllib.error.URLError, OSError) as error:
+        return Outcome(ok=False, error=f"{type(error).__name__}: {getattr(error, 'reason', error)}"[:500])
+
+
+def _signed_headers(item: Claimed, payload: bytes) -> dict:
+    timestamp = str(int(time.time()))
+    headers = {"Idempotency-Key": item.dedupe_key, "X-Liandong-Delivery": item.dedupe_key,
+               "X-Liandong-Event": item.kind, "X-Liandong-Timestamp": timestamp}
+    if item.secret:
+        headers["X-Liandong-Signature"] = sign(item.secret, timestamp, payload)
+    return headers
+
+
+def send_sms(item: Claimed) -> Outcome:
+    text = f"{item.title}\n{item.data.get('link', '')}".strip()
+    if item.gateway_url is None:  # the log-only driver (development): say what would have gone out
+        log.info("sms (log driver)", extra={"to": item.address, "text": text, "idempotency_key": item.dedupe_key})
+        return Outcome(ok=True)
+    payload = json.dumps({"id": item.dedupe_key, "to": item.address, "text": text,
+                          "tenant": item.data.get("tenant_code"), "kind": item.kind},
+                         ensure_ascii=False).encode()
+    return _post(item.gateway_url, payload, _signed_headers(item, payload))
+
+
+def send_webhook(item: Claimed) -> Outcome:
+    payload = json.dumps({"id": item.dedupe_key, "kind": item.kind, "tenant": item.data.get("tenant_code"),
+                          "title": item.title, "body": item.body, "data": item.data,
+                          "created_at": item.created_at}, ensure_ascii=False).encode()
+    return _post(item.address, payload, _signed_headers(item, payload))
+
+
+def send_emails(items: list[Claimed]) -> list[Outcome]:
+    """One SMTP connection for the batch; without SMTP_HOST the messages are logged (development)."""
+    s = settings()
+    if s.smtp_host is None:
+        for item in items:
+            log.info("email (log driver)", extra={"to": item.address, "subject": item.title})
+        return [Outcome(ok=True) for _ in items]
+    try:
+        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.notify_timeout_seconds)
+    except OSError as error:
+        return [Outcome(ok=False, error=f"SMTP connect: {error}"[:500]) for _ in items]
+    outcomes = []
+    with smtp:
+        try:
+            if s.smtp_starttls:
+                smtp.starttls()
+            if s.smtp_username:
+                smtp.login(s.smtp_username, s.smtp_password or "")
+        except (smtplib.SMTPException, OSError) as error:
+            return [Outcome(ok=False, error=f"SMTP: {error}"[:500]) for _ in items]
+        for item in items:
+            message = EmailMessage()
+            message["Subject"], message["From"], message["To"] = item.title, s.smtp_from, item.address
+            message["Date"] = formatdate(localtime=False)
+            # The same message id on every attempt: mail systems drop a repeat of it.
+            message["Message-ID"] = f"<{hashlib.sha256(item.dedupe_key.encode()).hexdigest()[:40]}@liandong>"
+            message.set_content(item.body)
+            try:
+                smtp.send_message(message)
+                outcomes.append(Outcome(ok=True))
+            except smtplib.SMTPRecipientsRefused as error:
+                outcomes.append(Outcome(ok=False, error=f"SMTP refused: {error}"[:500], permanent=True))
+            except (smtplib.SMTPException, OSError) as error:
+                outcomes.append(Outcome(ok=False, error=f"SMTP: {error}"[:500]))
+    return outcomes
+
+
+def send_all(items: list[Claimed]) -> list[tuple[Claimed, Outcome]]:
+    results = []
+    emails = [item for item in items if item.channel == Channel.EMAIL.value]
+    for item in items:
+        if item.channel == Channel.SMS.value:
+            results.append((item, send_sms(item)))
+        elif item.channel == Channel.WEBHOOK.value:
+            results.append((item, send_webhook(item)))
+    if emails:
+        results += list(zip(emails, send_emails(emails)))
+    return results
+
+
+def deliver_due(tenant_id: int, *, limit: int | None = None, max_rounds: int = 50) -> dict:
+    """Claim, send and record due rows of one tenant until none are due (or `max_rounds` batches)."""
+    limit = limit or settings().notify_batch_size
+    total = {"sent": 0, "retry": 0, "failed": 0, "next_retry_at": None}
+    for _ in range(max_rounds):
+        items = claim(tenant_id, limit)
+        if not items:
+            break
+        counts = record(send_all(items))
+        for key in ("sent", "retry", "failed"):
+            total[key] += counts[key]
+        if counts["next_retry_at"] is not None:
+            total["next_retry_at"] = min(filter(None, (total["next_retry_at"], counts["next_retry_at"])))
+        if len(items) < limit:
+            break
+    return total

@@ -1,0 +1,43 @@
+"""Delivery jobs (RQ, `critical` queue). Jobs are hints: the outbox rows say what is still to send,
+so a lost, duplicated or late job does no harm; the sweep (`reminders.jobs.sweep`) delivers anything due.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask import current_app
+
+from app.blueprints.notifications import delivery
+from app.tenants.context import tenant_scope
+from worker.context import in_app_context
+
+log = logging.getLogger(__name__)
+
+
+@in_app_context
+def deliver(tenant_id: int) -> dict:
+    """Send one tenant's due outbox rows, in batches; schedule the next retry if one is waiting."""
+    with tenant_scope([tenant_id]):
+        outcome = delivery.deliver_due(tenant_id)
+    if outcome["next_retry_at"] is not None:
+        kick(tenant_id, at=outcome["next_retry_at"])
+    outcome["next_retry_at"] = outcome["next_retry_at"] and outcome["next_retry_at"].isoformat()
+    return outcome
+
+
+def kick(tenant_id: int, at: datetime | None = None) -> bool:
+    """Queue a delivery round (now, or at a retry time). Redis trouble only delays it: the sweep delivers."""
+    from worker.queues import queue_for
+
+    try:
+        queue = queue_for(deliver, current_app.extensions["liandong_redis"])
+        if at is None:
+            queue.enqueue(deliver, tenant_id, result_ttl=600, failure_ttl=86400)
+        else:
+            queue.enqueue_at(at, deliver, tenant_id, job_id=f"deliver-{tenant_id}-{int(at.timestamp())}",
+                             result_ttl=600, failure_ttl=86400)
+        return True
+    except Exception:  # noqa: BLE001 - Redis down: the sweep delivers
+        log.warning("could not enqueue delivery", extra={"tenant_id": tenant_id}, exc_info=True)
+        return False
