@@ -30,9 +30,9 @@ def duration(seconds: float) -> tuple[str, str]:
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     zh = "".join(part for part in (f"{days}天" if days else "", f"{hours}小时" if hours else "",
-                                   f"{mins}分钟" if mins else ""))
+                                   f"{mins}分钟" if mins else "") if part)
     en = " ".join(part for part in (f"{days} d" if days else "", f"{hours} h" if hours else "",
-                                    f"{mins} min" if mins else ""))
+                                    f"{mins} min" if mins else "") if part)
     return zh, en
 
 

@@ -1,0 +1,239 @@
+"""Shared set-up for the reminder and notification tests; this module holds no tests.
+
+Real PostgreSQL, real Redis, real worker processes. Clocks run in minutes, so tests bring a
+timer's due time forward in the database (and its deadline with it) instead of waiting.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from redis import Redis
+
+from app.settings import PROJECT_ROOT
+from tests.test_instruction_support import District, district, issue_one, make_incident  # noqa: F401
+
+CLOCK_COLUMN = {"acknowledge": "acknowledge_by", "arrive": "arrive_by", "resolve": "resolve_by"}
+
+
+def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.05, message: str = ""):
+    """Poll `condition()` until it returns something truthy, or fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {message or condition}")
+        time.sleep(interval)  # polling a condition with a deadline, not a fixed sleep
+
+
+def timers(sql, instruction_id: int) -> list:
+    return sql("SELECT id, clock, step, state, due_at, token, fired_at, fired_by, recipients, cancel_reason, outcome "
+               "FROM timers WHERE instruction_id = :i ORDER BY due_at, id", i=instruction_id)
+
+
+def make_due(sql, instruction_id: int, clock: str, step: str, *, in_seconds: float = -1.0) -> int:
+    """Bring one pending step forward: due `in_seconds` from now (negative: already due), the clock's
+    deadline moved with it by the step's offset. Returns the timer id."""
+    row = sql("SELECT id, offset_seconds FROM timers WHERE instruction_id = :i AND clock = :c AND step = :s "
+              "AND state = 'pending'", i=instruction_id, c=clock, s=step)
+    assert row, f"no pending {clock}/{step} timer"
+    timer_id, offset = row[0]
+    sql(f"UPDATE instructions SET {CLOCK_COLUMN[clock]} = now() + make_interval(secs => :d) WHERE id = :i",
+        d=in_seconds - offset, i=instruction_id)
+    sql("UPDATE timers SET due_at = now() + make_interval(secs => :d) WHERE id = :t", d=in_seconds, t=timer_id)
+    return timer_id
+
+
+def sweep(app, tenant_id: int) -> dict:
+    """One sweep of one tenant, in this process (what the cron's job does for every tenant)."""
+    from app.blueprints.reminders.jobs import sweep_tenant
+
+    with app.app_context():
+        return sweep_tenant(tenant_id)
+
+
+@contextlib.contextmanager
+def tuned(app, **changes):
+    """Run with some settings changed (the app's settings are read once; jobs read them from the app)."""
+    original = app.extensions["liandong_settings"]
+    app.extensions["liandong_settings"] = dataclasses.replace(original, **changes)
+    try:
+        yield app.extensions["liandong_settings"]
+    finally:
+        app.extensions["liandong_settings"] = original
+
+
+@contextlib.contextmanager
+def worker_process(test_env: dict, **env):
+    """`python -m worker` as its own process (with its cron child), stopped with SIGTERM at the end."""
+    process = subprocess.Popen([sys.executable, "-m", "worker"], cwd=PROJECT_ROOT,
+                               env={**os.environ, **test_env, **{k: str(v) for k, v in env.items()}},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # the cron child, if the worker died without stopping it
+
+
+@contextlib.contextmanager
+def private_redis():
+    """A Redis server of this test's own (a unix socket in a temp dir): FLUSHALL here touches nobody else."""
+    directory = Path(tempfile.mkdtemp(prefix="liandong-redis-"))
+    socket = directory / "redis.sock"
+    process = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(socket), "--save", "",
+                                "--appendonly", "no", "--dir", str(directory)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"unix://{socket}"
+        client = Redis.from_url(url)
+        wait_for(lambda: socket.exists() and _pings(client), timeout=10, message="private redis")
+        yield url, client
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _pings(client) -> bool:
+    try:
+        return client.ping()
+    except Exception:  # noqa: BLE001 - not up yet
+        return False
+
+
+@contextlib.contextmanager
+def using_redis(app, client):
+    """Point the app's enqueueing at another Redis (the private one) for the block."""
+    original = app.extensions["liandong_redis"]
+    app.extensions["liandong_redis"] = client
+    try:
+        yield client
+    finally:
+        app.extensions["liandong_redis"] = original
+
+
+# ---------------------------------------------------------------- test receivers
+
+def verify_signature(secret: str, headers, body: bytes, *, tolerance_seconds: int = 300) -> bool:
+    """How a unit's system checks a Liandong webhook (docs/reminders.md), written from the docs."""
+    timestamp = headers.get("X-Liandong-Timestamp", "")
+    signature = headers.get("X-Liandong-Signature", "")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > tolerance_seconds:
+        return False
+    expected = "v1=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+class Receiver:
+    """An HTTP endpoint standing in for an SMS gateway or a unit's webhook receiver.
+
+    `status` is what it answers (503: down); `hold` (an Event) makes it wait before answering, to
+    catch a worker in the middle of a delivery. Every request is recorded; `delivered` keeps one per
+    idempotency key, as a receiver honouring the key would.
+    """
+
+    def __init__(self, secret: str | None = None):
+        self.secret = secret
+        self.status = 200
+        self.hold: threading.Event | None = None
+        self.requests: list[dict] = []
+        self.delivered: dict[str, dict] = {}
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                entry = {"at": datetime.now(UTC), "headers": dict(self.headers), "body": body,
+                         "json": json.loads(body), "status": receiver.status,
+                         "verified": (verify_signature(receiver.secret, self.headers, body)
+                                      if receiver.secret else None)}
+                with receiver.lock:
+                    receiver.requests.append(entry)
+                if receiver.hold is not None:
+                    receiver.hold.wait(timeout=60)
+                status = entry["status"]
+                if 200 <= status < 300:
+                    with receiver.lock:
+                        receiver.delivered.setdefault(self.headers.get("Idempotency-Key"), entry)
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.hold is not None:
+            self.hold.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def put_endpoint(client, d: District, **body) -> dict:
+    response = client.put(d.url("notifications", "endpoints"), json=body, headers=d.h(d.office))
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def set_phone(sql, user_id: int, phone: str) -> None:
+    sql("UPDATE users SET phone = :p WHERE id = :u", p=phone, u=user_id)
+
+
+def in_seconds(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def put_on_duty(app, tenant, user, hours: int = 4) -> None:
+    """An extra shift for `user` covering now (值班), through the roster service."""
+    from app.blueprints.rosters import service
+    from app.extensions import db
+    from app.tenants.context import tenant_scope
+    from app.tenants.models import Tenant
+
+    now = datetime.now(UTC)
+    with app.app_context(), tenant_scope([tenant.id]):
+        service.create_override(tenant=db.session.get(Tenant, tenant.id), actor=None, unit_id=user.unit_id,
+                                kind="extra", user_id=user.id, starts_at=now - timedelta(hours=1),
+                                ends_at=now + timedelta(hours=hours))
+
+
+def inbox_of(sql, user_id: int, kind_prefix: str = "reminder.") -> list:
+    return sql("SELECT kind, title, body, data FROM notifications WHERE recipient_user_id = :u AND channel = 'inbox' "
+               "AND kind LIKE :k ORDER BY id", u=user_id, k=kind_prefix + "%")
