@@ -18,12 +18,23 @@ def get_app() -> Flask:
 
 
 def in_app_context(func):
-    """Run a job in an app context, and leave no session open behind it."""
+    """Run a job in an app context, and leave no session open behind it.
+
+    Inside the worker (which keeps one app context for all jobs) a failed job's session is rolled
+    back, so a lost database connection (PostgreSQL restarting) fails that job only: the next job
+    gets a fresh connection from the pool (pre-ping), and the sweep redoes what the failed one left.
+    """
 
     @wraps(func)
     def wrapper(*args, **kwargs):
         if has_app_context():
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except BaseException:
+                from app.extensions import db
+
+                db.session.rollback()
+                raise
         with get_app().app_context():
             try:
                 return func(*args, **kwargs)
