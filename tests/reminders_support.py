@@ -237,3 +237,13 @@ def put_on_duty(app, tenant, user, hours: int = 4) -> None:
 def inbox_of(sql, user_id: int, kind_prefix: str = "reminder.") -> list:
     return sql("SELECT kind, title, body, data FROM notifications WHERE recipient_user_id = :u AND channel = 'inbox' "
                "AND kind LIKE :k ORDER BY id", u=user_id, k=kind_prefix + "%")
+
+
+def wait_for_worker(redis_client, process, timeout: float = 60.0) -> None:
+    """Until this worker process has registered with Redis (it is listening), or it died."""
+    from rq import Worker
+
+    def ready():
+        assert process.poll() is None, process.stderr.read().decode()[-3000:] if process.stderr else "worker died"
+        return any(worker.pid == process.pid for worker in Worker.all(connection=redis_client))
+    wait_for(ready, timeout=timeout, interval=0.1, message="the worker to register")

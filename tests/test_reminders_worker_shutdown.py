@@ -1,0 +1,22 @@
+"""`python -m worker` shuts down cleanly on SIGTERM: it exits 0 and leaves no child (the cron) behind."""
+from __future__ import annotations
+
+import os
+import signal
+
+from tests.reminders_support import wait_for, wait_for_worker, worker_process
+
+
+def test_sigterm_stops_worker_and_cron(test_env, redis_client):
+    with worker_process(test_env) as process:
+        wait_for_worker(redis_client, process)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        # The cron child was stopped and reaped with it: nothing is left in the process group.
+        def group_gone():
+            try:
+                os.killpg(process.pid, 0)
+                return False
+            except ProcessLookupError:
+                return True
+        wait_for(group_gone, timeout=15, message="the cron child to exit")
