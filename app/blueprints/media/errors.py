@@ -16,5 +16,15 @@ class UnsupportedMediaType(DomainError):
     default_message = "Only JPEG, PNG, WebP and HEIC/HEIF photos are accepted."
 
 
+class MediaBusy(DomainError):
+    status = 503
+    default_code = "media_busy"
+    default_message = "Too many large photos are being checked right now; send it again in a moment."
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("headers", {"Retry-After": "5"})
+        super().__init__(*args, **kwargs)
+
+
 def refused(code: str, message: str, field: str = "file") -> Unprocessable:
     return Unprocessable(code, message, errors={field: [message]})

@@ -3,6 +3,8 @@
 The shared decorator fingerprints the raw body, which would read a whole photo into memory. Here
 the fingerprint is the method, path, form fields and the file's sha256, known once the body has
 been streamed to disk; the claim row is the same table, inserted in the upload's own transaction.
+A claim left `in_flight` by an attempt that committed but never recorded its answer is taken over
+by the next retry, which answers from the committed item (fresh signed URLs) instead of 409.
 """
 from __future__ import annotations
 
@@ -63,7 +65,12 @@ def claim(key: str, request_hash: str):
     if row.request_hash != request_hash:
         raise Unprocessable("idempotency_key_reused", "This Idempotency-Key was used for a different request.")
     if row.state != "done":
-        raise in_flight
+        # We hold the key's lock, so no request is working under it now: the attempt that claimed it
+        # committed (the claim is part of the upload's transaction) but its answer was never recorded
+        # (an error or a kill after the commit). Answer again from what was committed: the upload goes
+        # on as a retry of the same id and records its answer under this key.
+        g.media_idempotency_key = key
+        return None
     return _replay(row)
 
 

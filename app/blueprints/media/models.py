@@ -22,8 +22,9 @@ from app.tenants.models import TenantOwned
 
 class ProcessingState(enum.StrEnum):
     PENDING = "pending"  # original stored, display copy and thumbnail not made yet
+    PROCESSING = "processing"  # claimed by a worker at claimed_at (the attempt already counted)
     READY = "ready"
-    FAILED = "failed"    # gave up after MAX_ATTEMPTS; the original is still kept
+    FAILED = "failed"    # gave up after MAX_ATTEMPTS failed decodes; the original is still kept
 
 
 class MediaFormat(enum.StrEnum):
@@ -67,14 +68,22 @@ class MediaBlob(TenantOwned, db.Model):
     device_model: Mapped[str | None] = mapped_column(String(100))
 
     state: Mapped[str] = mapped_column(String(16), default=ProcessingState.PENDING.value)
+    # Attempts at making the copies, each counted when claimed (committed before the work), so a
+    # worker killed mid-job still used one up; storage trouble gives its attempt back.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Storage errors in a row (reading the original, writing the copies): retried with backoff.
+    storage_errors: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     derived_format: Mapped[str | None] = mapped_column(String(8))
     display_bytes: Mapped[int | None] = mapped_column(BigInteger)
     thumbnail_bytes: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set by every upload of this content (a new item or a retry): retention counts from here.
+    last_referenced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Retention (MEDIA_ORIGINAL_RETENTION_DAYS): the original is deleted, the derived copies stay.
     original_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

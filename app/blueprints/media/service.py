@@ -49,7 +49,12 @@ def upload(*, actor, tenant: Tenant):
     received = intake.receive(max_bytes=s.media_max_bytes, temp_dir=temp_dir())
     try:
         media_id, instruction_id = _fields(received.fields)
-        inspected = None
+        # Decoding may take seconds: before the transaction, so no pooled connection or advisory lock
+        # (on the id, the instruction, the content) waits on it. A retry pays the decode again.
+        inspected = validation.inspect(received.path, max_pixels=s.media_max_pixels, time_zone=time_zone,
+                                       decode_memory_mb=s.media_decode_memory_mb,
+                                       decode_concurrency=s.media_decode_concurrency)
+        created = False
         with unit_of_work():
             if key is not None:
                 replay = idempotency.claim(key, idempotency.fingerprint(
@@ -64,13 +69,14 @@ def upload(*, actor, tenant: Tenant):
                     raise Conflict("media_id_taken", "This id already names another photo; use a new id.",
                                    errors={"id": ["Already used for a different file."]})
                 item = existing  # a retry whose first answer was lost
+                _blob_for(tenant_id, received, inspected)  # referenced again (retention), original restored
             else:
                 if instruction_id is not None:
-                    _check_instruction(instruction_id, actor, s.media_max_per_instruction, tenant_id)
-                inspected = validation.inspect(received.path, max_pixels=s.media_max_pixels, time_zone=time_zone)
+                    _check_instruction(instruction_id, media_id, actor, s.media_max_per_instruction, tenant_id)
                 item = _store(tenant_id, media_id, instruction_id, actor, received, inspected)
+                created = True
         blob = db.session.get(MediaBlob, (tenant_id, item.sha256))
-        if inspected is not None and blob.state == ProcessingState.PENDING:
+        if created and blob.state == ProcessingState.PENDING:
             _process_soon(tenant_id, blob.sha256, inspected.pixels <= s.media_sync_max_pixels)
             db.session.refresh(blob)
         return present(item, blob, actor=actor, tenant_code=tenant_code), 201
@@ -102,50 +108,93 @@ def _lock(kind: str, tenant_id: int, value: str) -> None:
     db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
-def _check_instruction(instruction_id: int, actor, cap: int, tenant_id: int) -> None:
+def _check_instruction(instruction_id: int, media_id: uuid.UUID, actor, cap: int, tenant_id: int) -> None:
     instruction = db.session.execute(select(Instruction).where(Instruction.id == instruction_id)).scalar_one_or_none()
     if instruction is None:
         raise Unprocessable("instruction_not_found", "No such instruction.",
                             errors={"instruction_id": ["No such instruction in this district."]})
     if not actor.has_role(*SEE_ALL_ORIGINALS) and actor.unit_id != instruction.unit_id:
         raise Forbidden("not_your_unit", "This instruction is for another unit.")
+    check_attachable(instruction_id, [media_id], cap=cap, tenant_id=tenant_id)
+
+
+def instruction_media_ids(instruction_id: int) -> set[uuid.UUID]:
+    """The photo ids an instruction counts: attached at upload, or named by its feedback (uploaded or not)."""
+    attached = db.session.execute(select(MediaItem.id).where(MediaItem.instruction_id == instruction_id)).scalars()
+    named = db.session.execute(select(func.unnest(Feedback.media_ids))
+                               .where(Feedback.instruction_id == instruction_id)).scalars()
+    return set(attached) | set(named)
+
+
+def check_attachable(instruction_id: int, media_ids, *, cap: int | None = None, tenant_id: int | None = None) -> None:
+    """Refuse (409 media_limit_reached) when attaching `media_ids` to the instruction would take it over
+    MEDIA_MAX_PER_INSTRUCTION photos: those attached at upload and those named by its feedback count,
+    each id once. Call it inside the transaction that attaches them (the upload, and the feedback that
+    names photos): it takes the instruction's media lock, held until that transaction ends, so two
+    concurrent attachments cannot both pass."""
+    cap = settings().media_max_per_instruction if cap is None else cap
+    if tenant_id is None:
+        tenant_id = db.session.execute(select(Instruction.tenant_id)
+                                       .where(Instruction.id == instruction_id)).scalar_one_or_none()
+        if tenant_id is None:
+            raise Unprocessable("instruction_not_found", "No such instruction.",
+                                errors={"instruction_id": ["No such instruction in this district."]})
     _lock("media-instruction", tenant_id, str(instruction_id))
-    count = db.session.execute(select(func.count()).select_from(MediaItem)
-                               .where(MediaItem.instruction_id == instruction_id)).scalar_one()
-    if count >= cap:
-        raise Conflict("media_limit_reached", f"This instruction already has {count} photos, the most accepted.",
+    counted = instruction_media_ids(instruction_id)
+    wanted = counted | {uuid.UUID(str(media_id)) for media_id in media_ids}
+    if len(wanted) > cap:
+        message = (f"This instruction already has {len(counted)} photos; {len(wanted) - len(counted)} more would "
+                   f"pass the {cap} accepted.")
+        raise Conflict("media_limit_reached", message,
                        errors={"instruction_id": [f"At most {cap} photos per instruction."]})
 
 
-def _store(tenant_id, media_id, instruction_id, actor, received, inspected) -> MediaItem:
+def _blob_for(tenant_id: int, received, inspected) -> tuple[MediaBlob, bool]:
+    """The content's blob, locked (FOR UPDATE: the retention sweep skips it, or has finished with it),
+    created or with its original restored if needed, and marked as referenced now. (blob, stored_now)."""
     _lock("media-sha256", tenant_id, received.sha256)
-    blob = db.session.get(MediaBlob, (tenant_id, received.sha256))
+    blob = db.session.execute(select(MediaBlob).where(
+        MediaBlob.tenant_id == tenant_id, MediaBlob.sha256 == received.sha256)
+        .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
     storage = get_storage()
     original_key = keys.original(tenant_id, received.sha256)
     stored_now = False
+    if blob is None or blob.original_deleted_at is not None:
+        storage.put_file(original_key, received.path, inspected.content_type)
+        stored_now = blob is None
     try:
-        if blob is None or blob.original_deleted_at is not None:
-            storage.put_file(original_key, received.path, inspected.content_type)
-            stored_now = blob is None
+        now = utcnow()
         if blob is None:
             blob = MediaBlob(tenant_id=tenant_id, sha256=received.sha256, size_bytes=received.size,
                              format=inspected.format.value, width=inspected.width, height=inspected.height,
                              orientation=inspected.orientation, taken_at=inspected.taken_at,
                              gps_latitude=inspected.gps_latitude, gps_longitude=inspected.gps_longitude,
                              device_make=inspected.device_make, device_model=inspected.device_model,
-                             state=ProcessingState.PENDING.value, attempts=0, created_at=utcnow(),
-                             enqueued_at=utcnow())
+                             state=ProcessingState.PENDING.value, attempts=0, storage_errors=0, created_at=now,
+                             last_referenced_at=now, enqueued_at=now)
             db.session.add(blob)
         else:
             blob.original_deleted_at = None
+            blob.last_referenced_at = now
+        db.session.flush()
+    except BaseException:
+        if stored_now:  # we hold the sha256 lock and no row names the object: it is ours to remove
+            storage.delete(original_key)
+        raise
+    return blob, stored_now
+
+
+def _store(tenant_id, media_id, instruction_id, actor, received, inspected) -> MediaItem:
+    _blob, stored_now = _blob_for(tenant_id, received, inspected)
+    try:
         item = MediaItem(tenant_id=tenant_id, id=media_id, sha256=received.sha256, instruction_id=instruction_id,
                          uploaded_by_user_id=actor.id, uploaded_at=utcnow(), client_filename=received.filename,
                          declared_type=received.declared_type, flags=[])
         db.session.add(item)
         db.session.flush()
     except BaseException:
-        if stored_now:  # we hold the sha256 lock and no row names the object: it is ours to remove
-            storage.delete(original_key)
+        if stored_now:
+            get_storage().delete(keys.original(tenant_id, received.sha256))
         raise
     return item
 
@@ -296,7 +345,7 @@ def usage(*, tenant: Tenant) -> dict:
     blobs = db.session.execute(select(
         func.count(), func.coalesce(func.sum(MediaBlob.size_bytes).filter(MediaBlob.original_deleted_at.is_(None)), 0),
         func.coalesce(func.sum(func.coalesce(MediaBlob.display_bytes, 0) + func.coalesce(MediaBlob.thumbnail_bytes, 0)), 0),
-        func.count().filter(MediaBlob.state == ProcessingState.PENDING.value),
+        func.count().filter(MediaBlob.state.in_((ProcessingState.PENDING.value, ProcessingState.PROCESSING.value))),
         func.count().filter(MediaBlob.state == ProcessingState.FAILED.value),
         func.count().filter(MediaBlob.original_deleted_at.is_not(None)),
     )).one()

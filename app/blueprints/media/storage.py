@@ -53,7 +53,8 @@ class Storage(Protocol):
 
 
 class LocalStorage:
-    """Files under one root (default VAR_DIR/media); written to a temporary name, then renamed."""
+    """Files under one root (default VAR_DIR/media); written to a temporary name, fsynced, renamed, and
+    the directory fsynced (a crash then leaves either no file or the whole file under its key)."""
 
     name = "local"
 
@@ -78,6 +79,7 @@ class LocalStorage:
         except BaseException:
             Path(partial).unlink(missing_ok=True)
             raise
+        _fsync_dir(target.parent)  # the rename itself is durable only once its directory is
 
     def open(self, key: str) -> IO[bytes]:
         return open(self._path(key), "rb")
@@ -95,6 +97,14 @@ class LocalStorage:
 
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class S3Storage:
