@@ -84,6 +84,8 @@ class Settings:
     media_original_retention_days: int = 0       # 0: keep originals for ever
     media_capture_skew_minutes: int = 60
     media_gps_distance_m: int = 1000
+    media_decode_memory_mb: int = 128           # one whole decode (PNG, WebP, HEIF, progressive JPEG) at most
+    media_decode_concurrency: int = 1           # such whole decodes at once, per process
     media_s3_bucket: str | None = None
     media_s3_endpoint_url: str | None = None
     media_s3_region: str = "us-east-1"
@@ -162,6 +164,8 @@ class Settings:
             media_original_retention_days=_int("MEDIA_ORIGINAL_RETENTION_DAYS", 0),
             media_capture_skew_minutes=_int("MEDIA_CAPTURE_SKEW_MINUTES", 60),
             media_gps_distance_m=_int("MEDIA_GPS_DISTANCE_M", 1000),
+            media_decode_memory_mb=_int("MEDIA_DECODE_MEMORY_MB", 128),
+            media_decode_concurrency=_int("MEDIA_DECODE_CONCURRENCY", 1),
             media_s3_bucket=os.environ.get("MEDIA_S3_BUCKET") or None,
             media_s3_endpoint_url=os.environ.get("MEDIA_S3_ENDPOINT_URL") or None,
             media_s3_region=os.environ.get("MEDIA_S3_REGION", "us-east-1"),
