@@ -247,3 +247,24 @@ def wait_for_worker(redis_client, process, timeout: float = 60.0) -> None:
         assert process.poll() is None, process.stderr.read().decode()[-3000:] if process.stderr else "worker died"
         return any(worker.pid == process.pid for worker in Worker.all(connection=redis_client))
     wait_for(ready, timeout=timeout, interval=0.1, message="the worker to register")
+
+
+def make_timers(app, sql, client, d: District, *, count: int, first_in: float, spread: float,
+                instructions: int = 10, recipients: tuple[str, ...] = ("liaison",)) -> list[int]:
+    """`count` pending yellow timers of the resolve clock on `instructions` real instructions, due evenly
+    from `first_in` to `first_in + spread` seconds from now, and scheduled in RQ (the app's Redis) as the
+    issue would. The instructions' own timers are cancelled so only these run. Returns the timer ids."""
+    from app.blueprints.reminders.jobs import enqueue_timers
+
+    ids = [issue_one(client, d, make_incident(app, d.tenant))["id"] for _ in range(instructions)]
+    sql("UPDATE timers SET state = 'cancelled', cancelled_at = now(), cancel_reason = 'test' WHERE state = 'pending'")
+    rows = sql("INSERT INTO timers (tenant_id, instruction_id, incident_id, unit_id, clock, step, offset_seconds, "
+               "recipients, due_at, state, token, attempts, created_at, outcome) "
+               "SELECT i.tenant_id, i.id, i.incident_id, i.unit_id, 'resolve', 'yellow', 0, :recipients, "
+               "now() + make_interval(secs => :first + g * :step), 'pending', 1, 0, now(), '{}' "
+               "FROM generate_series(0, :n - 1) AS g "
+               "JOIN instructions i ON i.id = (:ids)[1 + g % cardinality(:ids)] RETURNING id, tenant_id, due_at",
+               recipients=list(recipients), first=first_in, step=spread / max(count - 1, 1), n=count, ids=ids)
+    with app.app_context():
+        assert enqueue_timers([(r.tenant_id, r.id, 1, r.due_at) for r in rows]) == count
+    return [r.id for r in rows]

@@ -61,15 +61,10 @@ def _endpoints(tenant_id: int, unit_id: int | None) -> dict[tuple[str, int | Non
     return {(row.channel, row.unit_id): row for row in rows}
 
 
-def send(*, tenant_id: int, users: list[User], kind: str, cause: str, title: str, body: str,
-         data: dict | None = None, unit_id: int | None = None, to_unit: bool = False,
-         to_office_mailbox: bool = False, endpoints: dict | None = None, inbox: bool = True) -> Sent:
-    """One message to people (inbox, and SMS where they have a phone) and, when `to_unit`, to the
-    unit's webhook and mailbox; `to_office_mailbox` adds the linkage office's mailbox.
-
-    The dedupe key is `<kind>:<cause>:<channel>:<who>`: firing the same step twice writes nothing twice.
-    `inbox=False` leaves the in-app message to a caller that writes its own.
-    """
+def compose(*, tenant_id: int, users: list[User], kind: str, cause: str, title: str, body: str,
+            data: dict | None = None, unit_id: int | None = None, to_unit: bool = False,
+            to_office_mailbox: bool = False, endpoints: dict | None = None, inbox: bool = True) -> list[dict]:
+    """The outbox rows of one message (see `send`), not yet written: batches write many at once."""
     now = utcnow()
     data = data or {}
     endpoints = endpoints if endpoints is not None else _endpoints(tenant_id, unit_id)
@@ -96,13 +91,44 @@ def send(*, tenant_id: int, users: list[User], kind: str, cause: str, title: str
             rows.append(dict(base, recipient_user_id=None, unit_id=endpoint.unit_id, channel=channel.value,
                              address=endpoint.target, dedupe_key=f"{kind}:{cause}:{channel}:{who}"[:200],
                              state=DeliveryState.PENDING.value, sent_at=None, next_attempt_at=now))
+    return rows
+
+
+def counts_of(rows: list[dict]) -> Sent:
     sent = Sent()
+    for row in rows:
+        sent.counts[row["channel"]] = sent.counts.get(row["channel"], 0) + 1
+    return sent
+
+
+def write(rows: list[dict]) -> Sent:
+    """Insert outbox rows (repeats of a dedupe key dropped); what was written, by channel."""
+    sent = Sent()
+    if len(rows) == 1 or len({frozenset(row) for row in rows}) > 1:
+        for row in rows:
+            written = db.session.execute(insert(Notification).values(row).on_conflict_do_nothing()
+                                         .returning(Notification.channel)).scalars().all()
+            for channel in written:
+                sent.counts[channel] = sent.counts.get(channel, 0) + 1
+        return sent
     if rows:
-        written = db.session.execute(insert(Notification).values(rows).on_conflict_do_nothing()
-                                     .returning(Notification.channel)).scalars().all()
+        # Many rows of one shape: one cached statement, sent as multi-row batches (insertmanyvalues).
+        written = db.session.execute(insert(Notification).on_conflict_do_nothing()
+                                     .returning(Notification.channel, sort_by_parameter_order=True),
+                                     rows).scalars().all()
         for channel in written:
             sent.counts[channel] = sent.counts.get(channel, 0) + 1
     return sent
+
+
+def send(**message) -> Sent:
+    """One message to people (inbox, and SMS where they have a phone) and, when `to_unit`, to the
+    unit's webhook and mailbox; `to_office_mailbox` adds the linkage office's mailbox.
+
+    The dedupe key is `<kind>:<cause>:<channel>:<who>`: firing the same step twice writes nothing twice.
+    `inbox=False` leaves the in-app message to a caller that writes its own.
+    """
+    return write(compose(**message))
 
 
 def office_users(tenant_id: int) -> list[User]:

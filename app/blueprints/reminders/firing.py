@@ -103,7 +103,7 @@ def context_for(batch: _Batch, incident: Incident, instruction: Instruction) -> 
 
 
 def _fire(batch: _Batch, timer: Timer, incident: Incident, instruction: Instruction, now: datetime,
-          fired_by: FiredBy) -> notifications.Sent | None:
+          fired_by: FiredBy, outbox: list[dict]) -> notifications.Sent | None:
     clock = Clock(timer.clock)
     if incident.state not in IN_HAND or State(instruction.state) not in RUNNING[clock]:
         # The transition that stopped this clock should have cancelled it; say so and do nothing else.
@@ -118,7 +118,7 @@ def _fire(batch: _Batch, timer: Timer, incident: Incident, instruction: Instruct
     title, body = templates.reminder(ctx, step=timer.step, clock=timer.clock, deadline=deadline, now=now)
     level_before = instruction.supervision_level
     level_after = raise_level(level_before, timer.step)
-    sent = notifications.send(
+    rows = notifications.compose(
         tenant_id=timer.tenant_id, users=users, kind=f"reminder.{timer.step}", cause=f"timer:{timer.id}",
         title=title, body=body, unit_id=instruction.unit_id, endpoints=batch.endpoints(instruction.unit_id),
         to_unit=bool({Recipient.LIAISON, Recipient.ON_DUTY, Recipient.UNIT_LEADER} & set(recipients)),
@@ -126,6 +126,8 @@ def _fire(batch: _Batch, timer: Timer, incident: Incident, instruction: Instruct
         data={"incident_id": incident.id, "instruction_id": instruction.id, "number": incident.number,
               "clock": timer.clock, "step": timer.step, "deadline": deadline.isoformat(), "link": ctx.link,
               "supervision_level": level_after})
+    outbox += rows
+    sent = notifications.counts_of(rows)  # the timer row lock makes a repeat impossible: all are new
     instruction.supervision_level = level_after
     late_seconds = round((now - timer.due_at).total_seconds(), 3)
     outcome = {"level_before": level_before, "level_after": level_after, "late_seconds": late_seconds,
@@ -162,18 +164,22 @@ def fire_batch(tenant_id: int, *, limit: int, fired_by: FiredBy, timer_id: int |
         select(Instruction).where(Instruction.id.in_({t.instruction_id for t in timers}))
         .with_for_update(skip_locked=True).execution_options(populate_existing=True)).scalars()}
     batch = _Batch(db.session.get(Tenant, tenant_id))
-    for timer in timers:
-        incident, instruction = incidents.get(timer.incident_id), instructions.get(timer.instruction_id)
-        if incident is None or instruction is None:
-            counts["busy"] += 1  # a transition holds them: it decides; the next round looks again
-            continue
-        timer.attempts += 1
-        sent = _fire(batch, timer, incident, instruction, now, fired_by)
-        if sent is None:
-            counts["cancelled"] += 1
-        else:
-            counts["fired"] += 1
-            counts["external"] = counts["external"] or sent.has_external
+    outbox: list[dict] = []
+    # One flush for the batch: the events, timeline steps and updates go out as multi-row statements.
+    with db.session.no_autoflush:
+        for timer in timers:
+            incident, instruction = incidents.get(timer.incident_id), instructions.get(timer.instruction_id)
+            if incident is None or instruction is None:
+                counts["busy"] += 1  # a transition holds them: it decides; the next round looks again
+                continue
+            timer.attempts += 1
+            sent = _fire(batch, timer, incident, instruction, now, fired_by, outbox)
+            if sent is None:
+                counts["cancelled"] += 1
+            else:
+                counts["fired"] += 1
+                counts["external"] = counts["external"] or sent.has_external
+    notifications.write(outbox)
     db.session.commit()
     return counts
 
