@@ -268,3 +268,89 @@ def make_timers(app, sql, client, d: District, *, count: int, first_in: float, s
     with app.app_context():
         assert enqueue_timers([(r.tenant_id, r.id, 1, r.due_at) for r in rows]) == count
     return [r.id for r in rows]
+
+
+# ---------------------------------------------------------------- a throwaway PostgreSQL
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run its tools as the `postgres` user when we are root."""
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@contextlib.contextmanager
+def throwaway_postgres():
+    """A PostgreSQL cluster of the test's own (initdb in a temp dir, a free port): safe to restart.
+    Yields (url, restart)."""
+    import socket as _socket
+
+    directory = Path(tempfile.mkdtemp(prefix="liandong-pg-"))
+    data = directory / "data"
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    with _socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = lambda *args: subprocess.run(_as_postgres([str(PG_BIN / args[0]), *args[1:]]), check=True,  # noqa: E731
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
+    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run("pg_ctl", "-D", str(data), "-o", options, "-l", str(directory / "log"), "-w", "start")
+    try:
+        yield (f"postgresql://postgres@127.0.0.1:{port}/postgres",
+               lambda: run("pg_ctl", "-D", str(data), "-m", "fast", "-w", "restart"))
+    finally:
+        with contextlib.suppress(Exception):
+            run("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def seed_for_restart() -> None:
+    """Run in a subprocess against the throwaway server (env DATABASE_URL / REDIS_URL): migrate, make a
+    district with a liaison who has a phone, issue instructions, and schedule TIMERS yellow timers due
+    from FIRST_IN over SPREAD seconds (env). Prints the timer count."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.blueprints.reminders.jobs import enqueue_timers
+    from app.extensions import db
+    from tests.factories import Factory
+
+    app = create_app()
+    with app.app_context():
+        upgrade(directory=str(PROJECT_ROOT / "migrations"), revision="heads")
+    factory = Factory(app)
+    tenant = factory.tenant()
+    unit_id = factory.unit_id(tenant, "建设")
+    desk = factory.user(tenant, "dispatcher")
+    liaison = factory.user(tenant, "unit_liaison", unit_id=unit_id)
+    from app.blueprints.instructions import service
+    from app.blueprints.users.models import User
+    from app.tenants.context import tenant_scope
+    from tests.test_instruction_support import make_incident as _incident
+
+    count, first_in, spread = (int(os.environ["TIMERS"]), float(os.environ["FIRST_IN"]),
+                               float(os.environ["SPREAD"]))
+    incident_ids = [_incident(app, tenant) for _ in range(5)]
+    with app.app_context(), tenant_scope([tenant.id]):
+        db.session.execute(text("UPDATE users SET phone = '13700000000' WHERE id = :u"), {"u": liaison.id})
+        db.session.commit()
+        actor = db.session.get(User, desk.id)
+        ids = [service.issue(incident_id=i, actor=actor, instructions=[{"unit_id": unit_id}])[0].id
+               for i in incident_ids]
+    with app.app_context(), tenant_scope([tenant.id]):
+        db.session.execute(text("UPDATE timers SET state = 'cancelled', cancelled_at = now()"))
+        rows = db.session.execute(text(
+            "INSERT INTO timers (tenant_id, instruction_id, incident_id, unit_id, clock, step, offset_seconds, "
+            "recipients, due_at, state, token, attempts, created_at, outcome) "
+            "SELECT i.tenant_id, i.id, i.incident_id, i.unit_id, 'resolve', 'yellow', 0, ARRAY['liaison'], "
+            "now() + make_interval(secs => :first + g * :step), 'pending', 1, 0, now(), '{}' "
+            "FROM generate_series(0, :n - 1) AS g JOIN instructions i ON i.id = (:ids)[1 + g % cardinality(:ids)] "
+            "RETURNING tenant_id, id, due_at"),
+            {"first": first_in, "step": spread / max(count - 1, 1), "n": count, "ids": ids}).all()
+        db.session.commit()
+        enqueue_timers([(r.tenant_id, r.id, 1, r.due_at) for r in rows])
+    print(len(rows))
