@@ -38,3 +38,38 @@ def test_an_idempotency_key_replays_the_stored_answer(client, district: District
     other = upload(client, d, d.responder, jpeg((300, 200)), headers=key)
     assert_error(other, 422, "idempotency_key_reused")
     assert sql("SELECT count(*) FROM media_items")[0][0] == 1
+
+
+def test_a_key_whose_answer_was_lost_after_the_commit_is_answered_from_the_item(app, client, district: District,
+                                                                               media_root, monkeypatch, sql):
+    """The upload committed, then building the answer failed (500): the key is left in flight. The retry
+    is answered from the committed item (201, fresh URLs), not 409 for a day; and then replayed."""
+    from app.blueprints.media import service
+
+    d = district
+    data = jpeg()
+    media_id = "6f1d2a52-3c4e-4a5e-9a53-5d2f3b8c9d04"
+    key = {"Idempotency-Key": "photo-lost-answer"}
+    real_present = service.present
+    calls = []
+
+    def present_fails_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the answer could not be built")
+        return real_present(*args, **kwargs)
+
+    monkeypatch.setattr(service, "present", present_fails_once)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    assert upload(client, d, d.responder, data, media_id=media_id, headers=key).status_code == 500
+    assert sql("SELECT state FROM idempotency_keys") == [("in_flight",)]
+    assert sql("SELECT count(*) FROM media_items")[0][0] == 1
+
+    retry = upload(client, d, d.responder, data, media_id=media_id, headers=key)
+    assert retry.status_code == 201, retry.get_json()
+    assert retry.get_json()["id"] == media_id and retry.get_json()["urls"]["display"]
+    assert sql("SELECT state, status_code FROM idempotency_keys") == [("done", 201)]
+    again = upload(client, d, d.responder, data, media_id=media_id, headers=key)
+    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.data == retry.data
+    assert sql("SELECT count(*) FROM media_items")[0][0] == 1
