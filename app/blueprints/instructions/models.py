@@ -56,6 +56,8 @@ class Instruction(TenantOwned, Timestamps, db.Model):
         CheckConstraint("version > 0", name="version_positive"),
         CheckConstraint("supervision_level IN ('none', 'yellow', 'red')", name="supervision_level_known"),
         Index("ix_instructions_tenant_id_unit_id_state", "tenant_id", "unit_id", "state"),
+        # A unit's inbox, newest first: a page is an index walk, not a sort of the unit's whole history.
+        Index("ix_instructions_tenant_id_unit_id_id", "tenant_id", "unit_id", "id"),
         Index("ix_instructions_tenant_id_incident_id", "tenant_id", "incident_id"),
     )
 
