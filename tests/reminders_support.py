@@ -354,3 +354,23 @@ def seed_for_restart() -> None:
         db.session.commit()
         enqueue_timers([(r.tenant_id, r.id, 1, r.due_at) for r in rows])
     print(len(rows))
+
+
+def make_failed_delivery(app, tenant) -> int:
+    """An SMS gateway endpoint (its URL names the tenant) and one failed SMS delivery of the tenant (its
+    data names the tenant): for the isolation matrix and the bad-input sweep. Returns the delivery's id."""
+    from app.blueprints.notifications.models import Endpoint, Notification
+    from app.common.models import utcnow
+    from app.extensions import db
+    from app.tenants.context import tenant_scope
+
+    with app.app_context(), tenant_scope([tenant.id]):
+        db.session.add(Endpoint(tenant_id=tenant.id, channel="sms", unit_id=None, is_enabled=True,
+                                target=f"http://sms-gateway.test/{tenant.code}", secret="probe-secret-000000"))
+        row = Notification(tenant_id=tenant.id, channel="sms", address="13800000000", kind="test.delivery",
+                           title="探测短信", body="", data={"tenant_code": tenant.code},
+                           dedupe_key=f"test.delivery:{tenant.code}", state="failed", attempts=6,
+                           last_error="HTTP 503", created_at=utcnow())
+        db.session.add(row)
+        db.session.commit()
+        return row.id

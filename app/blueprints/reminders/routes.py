@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from app.blueprints.reminders import service
 from app.blueprints.reminders.schemas import TimerOut
 from app.common.authz import requires
-from app.common.roles import TENANT_ROLES
+from app.common.roles import TENANT_ROLES, Role
 
 blp = Blueprint("reminders", __name__, url_prefix="/api/v1/t/<tenant_code>/instructions",
                 description="Escalation timers (催办/督办) of an instruction")
@@ -16,7 +16,7 @@ blp = Blueprint("reminders", __name__, url_prefix="/api/v1/t/<tenant_code>/instr
 
 @blp.route("/<int:instruction_id>/timers")
 class InstructionTimers(MethodView):
-    @requires(*TENANT_ROLES)
+    @requires(*sorted(TENANT_ROLES), Role.PROVINCIAL_SUPERVISOR)
     @blp.response(200, TimerOut(many=True))
     def get(self, tenant_code, instruction_id):
         """The instruction's escalation steps: pending, fired (when, by whom, what it did) or cancelled."""
