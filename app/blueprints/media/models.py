@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (BigInteger, CheckConstraint, DateTime, ForeignKeyConstraint, Index, Integer, Numeric,
-                        String, Uuid)
+                        String, Uuid, func, text)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -75,7 +75,7 @@ class MediaBlob(TenantOwned, db.Model):
     enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Storage errors in a row (reading the original, writing the copies): retried with backoff.
-    storage_errors: Mapped[int] = mapped_column(Integer, default=0)
+    storage_errors: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     derived_format: Mapped[str | None] = mapped_column(String(8))
@@ -83,7 +83,8 @@ class MediaBlob(TenantOwned, db.Model):
     thumbnail_bytes: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Set by every upload of this content (a new item or a retry): retention counts from here.
-    last_referenced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_referenced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                         server_default=func.now())
     # Retention (MEDIA_ORIGINAL_RETENTION_DAYS): the original is deleted, the derived copies stay.
     original_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
