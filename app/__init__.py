@@ -150,11 +150,12 @@ def register_operations(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from app.blueprints.audit.cli import audit_cli
+    from app.blueprints.media.cli import media_cli
     from app.blueprints.users.cli import users_cli
     from app.demo import demo_cli
     from app.tenants.cli import tenants_cli
 
-    for group in (tenants_cli, users_cli, audit_cli, demo_cli):
+    for group in (tenants_cli, users_cli, audit_cli, demo_cli, media_cli):
         app.cli.add_command(group)
 
 

@@ -23,6 +23,7 @@ from app.blueprints.instructions.models import (Feedback, FeedbackKind, Instruct
                                                 TimelineEvent)
 from app.blueprints.instructions.results import RESULT_CODES, TEXT_REQUIRED
 from app.blueprints.reminders import service as reminders
+from app.blueprints.media.service import check_attachable
 from app.blueprints.rosters.duty import on_duty
 from app.blueprints.units.models import Unit
 from app.blueprints.users.models import User
@@ -150,7 +151,11 @@ def _transition(instruction_id: int, transition: Transition, *, actor, expected_
 
 def _feedback(instruction: Instruction, kind: FeedbackKind, *, actor, client_time, text="", position=None,
               media_ids=()) -> Feedback:
+    """One report of the unit; the photos it names count towards the instruction's photo cap (409
+    `media_limit_reached`), uploaded already or not (an offline phone sends the report first)."""
     position = position or {}
+    if media_ids:
+        check_attachable(instruction.id, list(media_ids))
     row = Feedback(tenant_id=instruction.tenant_id, instruction_id=instruction.id, kind=kind.value, text=text or "",
                    author_user_id=actor.id, at=utcnow(), client_at=client_time,
                    latitude=position.get("latitude"), longitude=position.get("longitude"),
