@@ -30,7 +30,8 @@ def test_every_timer_fires_once_after_a_flush(app, client, district: District, s
     rows = sql("SELECT state, fired_by, attempts, extract(epoch FROM fired_at - due_at) AS late "
                "FROM timers WHERE id = ANY(:ids)", ids=ids)
     assert {r.state for r in rows} == {"fired"} and {r.attempts for r in rows} == {1}
-    assert {r.fired_by for r in rows} == {"sweep"}  # the jobs were lost with Redis
+    # The jobs were lost with Redis: the sweep fired what fell due, and re-armed the jobs of what was to come.
+    assert "sweep" in {r.fired_by for r in rows}
     late = sorted(float(r.late) for r in rows)
     assert late[0] >= 0, "fired early"
     assert late[-1] <= SWEEP_SECONDS + FIRING_ALLOWANCE_SECONDS, (late[len(late) // 2], late[-1])

@@ -96,3 +96,18 @@ def test_redo_restarts_the_resolve_clock_and_reissue_restarts_all(app, client, d
     assert {r.clock for r in pending} == {"acknowledge", "arrive", "resolve"} and len(pending) == 9
     reissued = client.get(d.url("instructions", other), headers=d.h(d.desk)).get_json()
     assert reissued["supervision_level"] == "none"
+
+
+def test_a_dissatisfied_callback_restarts_the_resolve_clock(app, client, district: District, sql):
+    d = district
+    incident_id = make_incident(app, d.tenant)
+    instruction_id = issue_one(client, d, incident_id)["id"]
+    act(client, d, instruction_id, "acknowledge", d.liaison)
+    act(client, d, instruction_id, "arrive", d.liaison)
+    act(client, d, instruction_id, "resolve", d.liaison, result_code="10", text="已处置")
+    assert not [r for r in timers(sql, instruction_id) if r.state == "pending"]
+    response = client.post(d.url("incidents", incident_id, "callback"), headers=d.h(d.desk),
+                           json={"satisfaction": "dissatisfied", "note": "漏水未修好"})
+    assert response.status_code == 200, response.get_json()
+    pending = [r for r in timers(sql, instruction_id) if r.state == "pending"]
+    assert {(r.clock, r.step) for r in pending} == {("resolve", "warning"), ("resolve", "yellow"), ("resolve", "red")}

@@ -10,7 +10,7 @@ For each timer still relevant: notifications, the audit event, the timeline step
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -203,3 +203,13 @@ def pending_due_at(timer_id: int, token: int) -> datetime | None:
         Timer.id == timer_id, Timer.token == token, Timer.state == TimerState.PENDING.value)).first()
     db.session.rollback()
     return row.due_at if row is not None else None
+
+
+def pending_between(tenant_id: int, horizon_seconds: float) -> list[tuple[int, int, datetime]]:
+    """(id, token, due_at) of the tenant's pending timers due from now to `horizon_seconds` from now."""
+    now = utcnow()
+    rows = db.session.execute(select(Timer.id, Timer.token, Timer.due_at).where(
+        Timer.tenant_id == tenant_id, Timer.state == TimerState.PENDING.value, Timer.due_at > now,
+        Timer.due_at <= now + timedelta(seconds=horizon_seconds)).order_by(Timer.due_at)).all()
+    db.session.rollback()
+    return [tuple(row) for row in rows]

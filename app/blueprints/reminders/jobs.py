@@ -6,8 +6,9 @@
   fires early. It fires its own timer and, as the batch workhorse, every other timer of the tenant due
   by then. A stale (moved, cancelled, fired) or duplicate job does nothing.
 - `sweep()` runs every REMINDER_SWEEP_SECONDS from the cron: every tenant's past-due timers are fired
-  in batches (a Redis flush, a dead worker or a lost job costs at most one interval), and the outbox's
-  due rows are delivered.
+  in batches (a Redis flush, a dead worker or a lost job costs at most one interval), the jobs of the
+  timers due before the next sweep are scheduled again (idempotent: same job id), so after a flush only
+  the timers due before the first sweep wait for a sweep; and the outbox's due rows are delivered.
 """
 from __future__ import annotations
 
@@ -79,10 +80,19 @@ def enqueue_timers(items: list[tuple[int, int, int, datetime]]) -> int:
         return 0
 
 
+def rearm(tenant_id: int, horizon_seconds: float) -> int:
+    """Schedule again the jobs of timers falling due before the next sweep. Scheduling is idempotent (the
+    same job id), so this costs one Redis round trip; after a flush or a lost job it puts the precise
+    trigger back, and only timers due before this sweep ran wait for the sweep itself."""
+    rows = firing.pending_between(tenant_id, horizon_seconds)
+    return enqueue_timers([(tenant_id, timer_id, token, due_at) for timer_id, token, due_at in rows]) if rows else 0
+
+
 def sweep_tenant(tenant_id: int) -> dict:
     settings = _settings()
     with tenant_scope([tenant_id]):
         fired = firing.fire_due(tenant_id, fired_by=FiredBy.SWEEP, limit=settings.reminder_batch_size)
+        rearm(tenant_id, settings.reminder_sweep_seconds * 1.5)
         delivered = delivery.deliver_due(tenant_id)
     if delivered["next_retry_at"] is not None:
         notification_jobs.kick(tenant_id, at=delivered["next_retry_at"])
