@@ -60,9 +60,13 @@ def test_no_keyword_falls_back_gracefully(client, factory, district):
     tenant, _ = district
     desk = factory.user(tenant, "dispatcher")
     body = ask(client, desk, "我家老人出门三个小时没回来了").get_json()
-    assert body["suggestions"][0]["category"]["name"] == "走失人员"
+    # The lexicon reads it as a person gone missing; the text model (whose labelled calls mostly give a
+    # missing elderly person to the police) may put a police category above it, but not off the list.
+    assert "走失人员" in [s["category"]["name"] for s in body["suggestions"][:3]]
+    # No catalogue word at all: at most the text model's guess, and the answer says that is all it is.
     nothing = ask(client, desk, "今天天气不错").get_json()
-    assert nothing["suggestions"] == [] and nothing["fallback"] == "none"
+    assert nothing["fallback"] in ("none", "model")
+    assert all(m["source"] == "model" for s in nothing["suggestions"] for m in s["matched"])
 
 
 def test_limit_caps_the_list(client, factory, district):
@@ -129,13 +133,15 @@ def test_a_catalogue_change_is_seen_by_the_next_request(app, client, factory, di
 
     tenant, _ = district
     desk = factory.user(tenant, "dispatcher")
-    assert ask(client, desk, "小区里的充电桩坏了").get_json()["suggestions"] == []
+    before = ask(client, desk, "小区里的充电桩坏了").get_json()
+    assert not any(m["term"] == "充电桩" for s in before["suggestions"] for m in s["matched"])
     with app.app_context(), tenant_scope([tenant.id]):
         category = db.session.execute(select(Category).where(Category.code == "FXD03")).scalar_one()
         category.keywords = [*category.keywords, "充电桩"]
         db.session.commit()
     body = ask(client, desk, "小区里的充电桩坏了").get_json()
     assert body["suggestions"][0]["category"]["name"] == "停电"
+    assert any(m["term"] == "充电桩" and m["source"] == "keyword" for m in body["suggestions"][0]["matched"])
 
 
 def test_a_warm_index_costs_one_query_per_suggestion(app, factory, district):

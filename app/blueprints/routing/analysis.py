@@ -109,21 +109,27 @@ def field_terms(text: str) -> set[str]:
     return set(words(text)) | set(bigrams(text))
 
 
+def read(raw: str, *, use_lexicon: bool = True, homophones=None) -> tuple[str, list[tuple[str, str]]]:
+    """The text every comparison reads: normalized and, with the lexicon, misspellings fixed (by the
+    lexicon's list, then by sound against `homophones`); and the (misspelling, correction) pairs."""
+    text = normalize(raw)
+    fixes: list[tuple[str, str]] = []
+    if use_lexicon:
+        text, fixes = lexicon.fix_typos(text)
+        if homophones is not None:
+            text, heard = homophones.correct(text)
+            fixes += heard
+    return text, fixes
+
+
 def analyze(raw: str, *, use_lexicon: bool = True, homophones=None) -> Analysis:
     """A caller's words as weighted terms; with the lexicon, misspellings fixed and concepts added.
 
     `homophones` (a `homophones.Homophones`, built by the index from its vocabulary) also reads
     misspellings of the same sound as the word meant.
     """
-    text = normalize(raw)
-    fixes: list[tuple[str, str]] = []
-    expansions: list[tuple[str, str, int]] = []
-    if use_lexicon:
-        text, fixes = lexicon.fix_typos(text)
-        if homophones is not None:
-            text, heard = homophones.correct(text)
-            fixes += heard
-        expansions = lexicon.expand(text)
+    text, fixes = read(raw, use_lexicon=use_lexicon, homophones=homophones)
+    expansions: list[tuple[str, str, int]] = lexicon.expand(text) if use_lexicon else []
     terms: dict[str, float] = {}
     caller_words = words(text)
     spoken = set(caller_words)

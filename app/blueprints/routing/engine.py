@@ -8,7 +8,9 @@ tenant's learned weights) and keeps it per process. Three kinds of evidence add 
 - terms: BM25 over the words and bigrams of keywords, name, description and the unit
   responsibilities the category serves; this is what still finds a category when the
   caller uses no keyword at all;
-- learned: term→category weights trained from calls the desk confirmed.
+- learned: term→category weights trained from calls the desk confirmed;
+- model: a statistical second opinion (textmodel), the probability that the category's lead unit
+  is the one the call needs, learned from labelled calls, times MODEL_WEIGHT.
 """
 from __future__ import annotations
 
@@ -16,8 +18,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from app.blueprints.routing import analysis, lexicon
-from app.blueprints.routing.homophones import Homophones
+from app.blueprints.routing import analysis, homophones, lexicon, textmodel
 
 # Field weights for term matching: where a word appears says how much it means.
 FIELD_WEIGHTS = {"keyword": 2.0, "name": 2.0, "parent": 0.5, "description": 1.0, "responsibility": 0.5}
@@ -31,7 +32,10 @@ PARENT_PHRASE = 0.4    # a level-1 name found in the call says less than the cat
 CONCEPT_MATCH = 0.8    # a phrase found among the lexicon's expansions, not in the caller's words
 INSIDE_MATCH = 0.6     # a lexicon term found inside a keyword or name (not the whole phrase)
 FUZZY_MATCH = 0.5      # a phrase's characters in order, with the caller's words in between
-LEARNED_BLEND = 2.0
+# Raised from 2 with the text model (round 4): the district's own confirmed calls must be able to outweigh
+# the generic model (MODEL_WEIGHT * p), not drown under it. No desk data exists to cross-validate it on:
+# set so that three confirmations win (tests/test_routing_learning.py).
+LEARNED_BLEND = 8.0
 CONFIDENT = 4.0        # a score below this is a guess: the result says it fell back
 KEEP_FRACTION = 0.05
 REPEAT_UNIT_FACTOR = 0.7  # see _diversify   # drop suggestions scoring under this share of the best one
@@ -47,6 +51,13 @@ THREAT_EVIDENCE = 3.0
 # categories count NAMED_COMPANY_FACTOR times (a "named_company" line).
 OTHER_COMPANY_FACTOR = 0.4
 NAMED_COMPANY_FACTOR = 1.5
+# The text model's unit probability p adds MODEL_WEIGHT * p to each category the unit leads (a sure model
+# is worth about two whole keyword phrases). A unit the model gives at least MODEL_BRINGS_IN, among its
+# MODEL_BRINGS_IN_UNITS likeliest, that no evidence found, is brought in with its closest category. Both
+# chosen by leave-one-set-out cross-validation (bench/routing/accuracy.py, docs/routing-accuracy.md).
+MODEL_WEIGHT = 32.0
+MODEL_BRINGS_IN = 0.15
+MODEL_BRINGS_IN_UNITS = 3
 
 
 @dataclass
@@ -69,9 +80,9 @@ class CategoryDoc:
 @dataclass
 class Match:
     term: str
-    source: str      # keyword | name | description | responsibility | parent | learned
+    source: str      # keyword | name | description | responsibility | parent | learned | model | ...
     weight: float
-    kind: str = "term"   # phrase | fuzzy | concept | term | learned
+    kind: str = "term"   # phrase | fuzzy | concept | term | learned | model | ...
     via: str | None = None
 
 
@@ -113,7 +124,8 @@ def _in_order(phrase: str, text: str) -> bool:
 
 class Index:
     def __init__(self, docs: list[CategoryDoc], *, learned: dict | None = None,
-                 catalogue_version: str | None = None, model_version: int | None = None):
+                 catalogue_version: str | None = None, model_version: int | None = None,
+                 text_model: textmodel.UnitModel | None = None):
         self.docs = {doc.id: doc for doc in docs}
         self.catalogue_version = catalogue_version
         self.model_version = model_version
@@ -121,13 +133,14 @@ class Index:
         self._build_terms(docs)
         # What a misspelling of the same sound may have meant: the catalogue's phrases and their words,
         # and the lexicon's vocabulary (the only source of two-character words).
-        vocabulary = set(self._phrase_docs) | {word for phrase in self._phrase_docs for word in analysis.words(phrase)}
-        self.homophones = Homophones(vocabulary, short=lexicon.VOCABULARY)
+        self.homophones = homophones.for_phrases(self._phrase_docs)
         learned = learned or {}
         # Learned weights of categories no longer in the catalogue (deleted, deactivated) are dropped.
         self.learned = {term: {int(c): w for c, w in weights.items() if int(c) in self.docs}
                         for term, weights in learned.get("terms", {}).items()}
         self.prior = {int(c): w for c, w in learned.get("prior", {}).items() if int(c) in self.docs}
+        self.text_model = textmodel.TenantModel.bind(text_model, docs, weight=MODEL_WEIGHT,
+                                                     brings_in=MODEL_BRINGS_IN)
 
     # -- building
 
@@ -296,9 +309,11 @@ class Index:
                 self._inside[term] = cached
         return cached
 
-    def suggest(self, text: str, *, limit: int = 5, use_lexicon: bool = True) -> Suggestion:
+    def suggest(self, text: str, *, limit: int = 5, use_lexicon: bool = True, use_model: bool = True) -> Suggestion:
         query = analysis.analyze(text, use_lexicon=use_lexicon, homophones=self.homophones)
         scored = self.score(query)
+        if use_model and self.text_model is not None:
+            self._blend(query.text, scored)
         ranked = _diversify(sorted(scored.values(), key=lambda s: (-s.score, s.doc.code)))
         problems = self._problems(text, use_lexicon=use_lexicon)
         ranked = _promote(ranked, [p["category_id"] for p in problems], limit)
@@ -307,6 +322,30 @@ class Index:
             floor = ranked[0].score * KEEP_FRACTION
             ranked = [s for s in ranked if s.score >= floor or s.doc.id in {p["category_id"] for p in problems}]
         return Suggestion(ranked[:limit], problems, fallback, query)
+
+    def _blend(self, text: str, found: dict[int, Scored]) -> None:
+        """The text model's second opinion: each category gains its lead unit's probability times the
+        weight (a `model` line saying the probability); a likely unit nothing found comes in with its
+        closest category."""
+        model = self.text_model
+        reading = model.read(text)
+
+        def line(unit: str, p: float) -> Match:
+            return Match(f"P({unit})={p:.2f}", "model", model.weight * p, "model")
+
+        present = set()
+        for entry in found.values():
+            unit = entry.doc.lead_unit["short_name"] if entry.doc.lead_unit else None
+            p = reading.probabilities.get(unit, 0.0)
+            present.add(unit)
+            if p > 0:
+                entry.score += model.weight * p
+                entry.matches.append(line(unit, p))
+        likeliest = sorted(reading.probabilities.items(), key=lambda item: (-item[1], item[0]))
+        for unit, p in likeliest[:MODEL_BRINGS_IN_UNITS]:
+            if p >= model.brings_in and unit not in present:
+                doc = model.closest(unit, reading)
+                found[doc.id] = Scored(doc, model.weight * p, [line(unit, p)])
 
     def _problems(self, text: str, *, use_lexicon: bool) -> list[dict]:
         """The confident best category of each clause, when a call holds more than one problem."""
@@ -335,9 +374,13 @@ class Index:
             by_source = defaultdict(float)
             for match in top.matches:
                 by_source[match.source] += match.weight
-            if by_source["keyword"] + by_source["name"] >= top.score / 2 and top.score >= CONFIDENT:
+            lexical = top.score - by_source["model"]   # the model's share does not make the words match better
+            if by_source["keyword"] + by_source["name"] >= lexical / 2 and lexical >= CONFIDENT:
                 return ranked, None
-            return ranked, "learned" if by_source["learned"] >= top.score / 2 else "description"
+            for source in ("learned", "model"):
+                if by_source[source] >= top.score / 2:
+                    return ranked, source
+            return ranked, "description"
         if self.prior:
             top = sorted(self.prior.items(), key=lambda item: -item[1])[:limit]
             return [Scored(self.docs[doc_id], share, [Match("", "prior", share, "prior")])

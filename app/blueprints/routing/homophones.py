@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from app.blueprints.routing import analysis
+from app.blueprints.routing import analysis, lexicon
 
 MIN_LENGTH, MAX_LENGTH = 2, 4
 # jieba's dictionary frequency from which a character pair or triple counts as an ordinary word
@@ -101,3 +101,11 @@ class Homophones:
                 taken[start:end] = [True] * length
                 fixes.append((window, best))
         return ("".join(replaced), fixes) if fixes else (text, [])
+
+
+def for_phrases(phrases: Iterable[str]) -> Homophones:
+    """Homophones of a catalogue: its phrases (keywords and names, normalized) and their words, and
+    the lexicon's hand-picked short words."""
+    phrases = set(phrases)
+    vocabulary = phrases | {word for phrase in phrases for word in analysis.words(phrase)}
+    return Homophones(vocabulary, short=lexicon.VOCABULARY)

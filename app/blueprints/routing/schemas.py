@@ -48,11 +48,12 @@ class MatchedTerm(ma.Schema):
                        "prior (what the desk chooses most, when nothing matched), urgent (the caller's words say a life is at "
                        "risk now, so a category the police attend comes first), named_company (the caller named this "
                        "category's lead, one telecom company of several), other_company (the caller named another "
-                       "company of the same trade: a negative weight)"})
+                       "company of the same trade: a negative weight), model (the text model's probability that this category's "
+                       "lead unit is the one the call needs: the term reads P(<unit>)=<probability>, never the caller's words)"})
     kind = ma.fields.String(metadata={
         "description": "phrase (found whole), fuzzy (in order, words in between), concept (a colloquial "
                        "phrase read as this term), term (a word or character pair), learned, prior, priority (the life-threat "
-                       "or named-company signal; the term is the caller's words)"})
+                       "or named-company signal; the term is the caller's words), model (the text model's opinion)"})
     via = ma.fields.String(allow_none=True, metadata={"description": "The caller's own words, when they differ"})
     weight = ma.fields.Float()
 
@@ -84,7 +85,7 @@ class SuggestOut(ma.Schema):
         "description": "When the call holds several problems: each part and its best category"})
     fallback = ma.fields.String(allow_none=True, metadata={
         "description": "null when the words matched the catalogue well; otherwise what the guess rests on: "
-                       "description, learned, prior, or none"})
+                       "description, learned, model (the text model's opinion weighs most), prior, or none"})
     corrections = ma.fields.List(ma.fields.Nested(CorrectionOut))
     catalogue_version = ma.fields.String(allow_none=True)
     model_version = ma.fields.Integer(allow_none=True)

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from app.blueprints.catalogue.models import Category, CategoryAssist, CategoryResponsibility
-from app.blueprints.routing import analysis, engine, learning
+from app.blueprints.routing import analysis, engine, learning, textmodel
 from app.blueprints.routing.models import EXAMPLE_SOURCES, RoutingExample, RoutingModel
 from app.blueprints.units.models import Responsibility, Unit
 from app.errors import Unprocessable
@@ -114,7 +114,7 @@ def index_for(tenant_id: int) -> engine.Index:
         usable = model is not None and model.analyzer_version == analysis.ANALYZER_VERSION
         built = engine.Index(_load_docs(tenant_id), learned=model.weights if usable else None,
                              catalogue_version=f"{signature[0].isoformat() if signature[0] else '-'}/{signature[1]}",
-                             model_version=model.version if usable else None)
+                             model_version=model.version if usable else None, text_model=textmodel.shared())
         _cache[tenant_id] = _Cached(signature, time.monotonic(), built)
         return built
 
