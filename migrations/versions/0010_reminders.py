@@ -58,7 +58,7 @@ def upgrade():
                     postgresql_where="state = 'pending'")
     op.create_index('ix_timers_tenant_id_instruction_id', 'timers', ['tenant_id', 'instruction_id'], unique=False)
     op.create_index('ix_timers_tenant_id_unit_id_fired_at', 'timers', ['tenant_id', 'unit_id', 'fired_at'],
-                    unique=False)
+                    unique=False, postgresql_where="state = 'fired'")
 
     op.add_column('notifications', sa.Column('unit_id', sa.BigInteger(), nullable=True))
     op.add_column('notifications', sa.Column('address', sa.String(length=500), nullable=True))
@@ -96,7 +96,7 @@ def downgrade():
     op.drop_column('notifications', 'sent_at')
     op.drop_column('notifications', 'address')
     op.drop_column('notifications', 'unit_id')
-    op.drop_index('ix_timers_tenant_id_unit_id_fired_at', table_name='timers')
+    op.drop_index('ix_timers_tenant_id_unit_id_fired_at', table_name='timers', postgresql_where="state = 'fired'")
     op.drop_index('ix_timers_tenant_id_instruction_id', table_name='timers')
     op.drop_index('ix_timers_pending_due', table_name='timers', postgresql_where="state = 'pending'")
     op.drop_table('timers')

@@ -16,12 +16,15 @@ import smtplib
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import literal_column, select, update
 
 from app.blueprints.notifications.models import Channel, DeliveryState, Endpoint, Notification
 from app.blueprints.notifications.service import settings
@@ -74,7 +77,7 @@ def claim(tenant_id: int, limit: int) -> list[Claimed]:
     """Due pending rows of one tenant, locked past other workers, leased, committed."""
     now = utcnow()
     rows = list(db.session.execute(select(Notification).where(
-        Notification.tenant_id == tenant_id, Notification.state == DeliveryState.PENDING.value,
+        Notification.tenant_id == tenant_id, literal_column("notifications.state") == literal_column("'pending'"),
         Notification.next_attempt_at <= now).order_by(Notification.next_attempt_at).limit(limit)
         .with_for_update(skip_locked=True)).scalars())
     if not rows:
@@ -208,14 +211,29 @@ def send_emails(items: list[Claimed]) -> list[Outcome]:
     return outcomes
 
 
+def _send_http(item: Claimed) -> Outcome:
+    return send_sms(item) if item.channel == Channel.SMS.value else send_webhook(item)
+
+
+def _in_app(app, item: Claimed) -> Outcome:
+    with app.app_context():  # pool threads read the settings (timeouts) like the caller
+        return _send_http(item)
+
+
 def send_all(items: list[Claimed]) -> list[tuple[Claimed, Outcome]]:
-    results = []
+    """Send a claimed batch: HTTP requests (SMS gateway, webhooks) NOTIFY_CONCURRENCY at a time, e-mails
+    over one SMTP connection. Nothing here touches the database."""
+    http = [item for item in items if item.channel in (Channel.SMS.value, Channel.WEBHOOK.value)]
     emails = [item for item in items if item.channel == Channel.EMAIL.value]
-    for item in items:
-        if item.channel == Channel.SMS.value:
-            results.append((item, send_sms(item)))
-        elif item.channel == Channel.WEBHOOK.value:
-            results.append((item, send_webhook(item)))
+    results = []
+    if http:
+        workers = max(1, min(settings().notify_concurrency, len(http)))
+        if workers == 1:
+            results += [(item, _send_http(item)) for item in http]
+        else:
+            app = current_app._get_current_object()
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
+                results += list(zip(http, pool.map(partial(_in_app, app), http)))
     if emails:
         results += list(zip(emails, send_emails(emails)))
     return results

@@ -15,9 +15,17 @@ from worker.context import in_app_context
 log = logging.getLogger(__name__)
 
 
+def _kick_key(tenant_id: int) -> str:
+    return f"liandong:deliver-kicked:{tenant_id}"
+
+
 @in_app_context
 def deliver(tenant_id: int) -> dict:
     """Send one tenant's due outbox rows, in batches; schedule the next retry if one is waiting."""
+    try:
+        current_app.extensions["liandong_redis"].delete(_kick_key(tenant_id))  # later kicks queue another round
+    except Exception:  # noqa: BLE001 - Redis trouble: deliver anyway
+        pass
     with tenant_scope([tenant_id]):
         outcome = delivery.deliver_due(tenant_id)
     if outcome["next_retry_at"] is not None:
@@ -31,9 +39,12 @@ def kick(tenant_id: int, at: datetime | None = None) -> bool:
     from worker.queues import queue_for
 
     try:
-        queue = queue_for(deliver, current_app.extensions["liandong_redis"])
+        redis = current_app.extensions["liandong_redis"]
+        queue = queue_for(deliver, redis)
         if at is None:
-            queue.enqueue(deliver, tenant_id, result_ttl=600, failure_ttl=86400)
+            # One queued round per tenant is enough: it delivers whatever is due when it runs.
+            if redis.set(_kick_key(tenant_id), 1, nx=True, ex=60):
+                queue.enqueue(deliver, tenant_id, result_ttl=600, failure_ttl=86400)
         else:
             queue.enqueue_at(at, deliver, tenant_id, job_id=f"deliver-{tenant_id}-{int(at.timestamp())}",
                              result_ttl=600, failure_ttl=86400)

@@ -23,7 +23,7 @@ from app.blueprints.instructions.machine import State
 from app.blueprints.instructions.models import Instruction
 from app.blueprints.notifications import service as notifications
 from app.blueprints.notifications import templates
-from app.blueprints.reminders.models import FiredBy, Timer, TimerState
+from app.blueprints.reminders.models import IS_PENDING, FiredBy, Timer, TimerState
 from app.blueprints.rosters.duty import on_duty
 from app.blueprints.timelimits.policy import Clock, Recipient, Step
 from app.blueprints.units.models import Unit
@@ -147,7 +147,7 @@ def _fire(batch: _Batch, timer: Timer, incident: Incident, instruction: Instruct
 def fire_batch(tenant_id: int, *, limit: int, fired_by: FiredBy, timer_id: int | None = None) -> dict:
     """One transaction: claim up to `limit` due timers (or just `timer_id`) and fire them. Commits."""
     now = utcnow()
-    statement = select(Timer).where(Timer.tenant_id == tenant_id, Timer.state == TimerState.PENDING.value,
+    statement = select(Timer).where(Timer.tenant_id == tenant_id, IS_PENDING,
                                     Timer.due_at <= now)
     if timer_id is not None:
         statement = statement.where(Timer.id == timer_id)
@@ -200,7 +200,7 @@ def fire_due(tenant_id: int, *, fired_by: FiredBy, limit: int, max_rounds: int =
 def pending_due_at(timer_id: int, token: int) -> datetime | None:
     """When this timer is due, if it is still pending under this token; None: stale, fired or gone."""
     row = db.session.execute(select(Timer.due_at).where(
-        Timer.id == timer_id, Timer.token == token, Timer.state == TimerState.PENDING.value)).first()
+        Timer.id == timer_id, Timer.token == token, IS_PENDING)).first()
     db.session.rollback()
     return row.due_at if row is not None else None
 
@@ -209,7 +209,7 @@ def pending_between(tenant_id: int, horizon_seconds: float) -> list[tuple[int, i
     """(id, token, due_at) of the tenant's pending timers due from now to `horizon_seconds` from now."""
     now = utcnow()
     rows = db.session.execute(select(Timer.id, Timer.token, Timer.due_at).where(
-        Timer.tenant_id == tenant_id, Timer.state == TimerState.PENDING.value, Timer.due_at > now,
+        Timer.tenant_id == tenant_id, IS_PENDING, Timer.due_at > now,
         Timer.due_at <= now + timedelta(seconds=horizon_seconds)).order_by(Timer.due_at)).all()
     db.session.rollback()
     return [tuple(row) for row in rows]

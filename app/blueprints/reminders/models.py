@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKeyConstraint, Index, Integer, String
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import literal_column
 
 from app.common.models import id_column, utcnow
 from app.extensions import db
@@ -23,6 +24,11 @@ class TimerState(enum.StrEnum):
     PENDING = "pending"
     FIRED = "fired"
     CANCELLED = "cancelled"
+
+
+# The claims' predicate, written as a literal (not a bound parameter) so the planner can match the
+# partial index `ix_timers_pending_due` even in a generic plan.
+IS_PENDING = literal_column("timers.state") == literal_column("'pending'")
 
 
 class FiredBy(enum.StrEnum):
@@ -49,7 +55,9 @@ class Timer(TenantOwned, db.Model):
         # The sweep's and the job's claim: pending timers of a tenant in due order.
         Index("ix_timers_pending_due", "tenant_id", "due_at", postgresql_where="state = 'pending'"),
         Index("ix_timers_tenant_id_instruction_id", "tenant_id", "instruction_id"),
-        Index("ix_timers_tenant_id_unit_id_fired_at", "tenant_id", "unit_id", "fired_at"),
+        # The assessment's counts of fired steps per unit; partial, so the planner never takes it for a claim.
+        Index("ix_timers_tenant_id_unit_id_fired_at", "tenant_id", "unit_id", "fired_at",
+              postgresql_where="state = 'fired'"),
     )
 
     id: Mapped[int] = id_column()
