@@ -16,6 +16,7 @@ JOB_QUEUES: dict[str, str] = {
     "app.blueprints.routing.jobs.train_all_routing_models": DEFAULT,
     "app.blueprints.media.jobs.process_media": MEDIA,
     "app.blueprints.reminders.jobs.fire_timer": CRITICAL,
+    "app.blueprints.reminders.jobs.fire_second": CRITICAL,
     "app.blueprints.reminders.jobs.sweep": CRITICAL,
     "app.blueprints.notifications.jobs.deliver": CRITICAL,
 }

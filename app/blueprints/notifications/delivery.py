@@ -242,9 +242,10 @@ def send_all(items: list[Claimed]) -> list[tuple[Claimed, Outcome]]:
 def deliver_due(tenant_id: int, *, limit: int | None = None, max_rounds: int = 50) -> dict:
     """Claim, send and record due rows of one tenant until none are due (or `max_rounds` batches)."""
     limit = limit or settings().notify_batch_size
-    total = {"sent": 0, "retry": 0, "failed": 0, "next_retry_at": None}
+    total = {"sent": 0, "retry": 0, "failed": 0, "next_retry_at": None, "more": False}
     for _ in range(max_rounds):
         items = claim(tenant_id, limit)
+        total["more"] = len(items) == limit  # a full batch: there may be more due
         if not items:
             break
         counts = record(send_all(items))

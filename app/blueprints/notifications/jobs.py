@@ -27,7 +27,10 @@ def deliver(tenant_id: int) -> dict:
     except Exception:  # noqa: BLE001 - Redis trouble: deliver anyway
         pass
     with tenant_scope([tenant_id]):
-        outcome = delivery.deliver_due(tenant_id)
+        # One batch per job: a backlog goes round by round, taking turns with the timers' jobs.
+        outcome = delivery.deliver_due(tenant_id, max_rounds=1)
+    if outcome["more"]:
+        kick(tenant_id)
     if outcome["next_retry_at"] is not None:
         kick(tenant_id, at=outcome["next_retry_at"])
     outcome["next_retry_at"] = outcome["next_retry_at"] and outcome["next_retry_at"].isoformat()

@@ -213,3 +213,13 @@ def pending_between(tenant_id: int, horizon_seconds: float) -> list[tuple[int, i
         Timer.due_at <= now + timedelta(seconds=horizon_seconds)).order_by(Timer.due_at)).all()
     db.session.rollback()
     return [tuple(row) for row in rows]
+
+
+def next_due_before(tenant_id: int, end: datetime) -> datetime | None:
+    """The earliest pending timer of the tenant falling due from now until `end` (exclusive)."""
+    now = utcnow()
+    due_at = db.session.execute(select(Timer.due_at).where(
+        Timer.tenant_id == tenant_id, IS_PENDING, Timer.due_at > now, Timer.due_at < end)
+        .order_by(Timer.due_at).limit(1)).scalar()
+    db.session.rollback()
+    return due_at

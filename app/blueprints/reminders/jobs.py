@@ -1,10 +1,12 @@
-"""Reminder jobs (RQ, `critical` queue): the per-timer trigger and the sweep.
+"""Reminder jobs (RQ, `critical` queue): the precise triggers and the sweep.
 
-- `fire_timer(tenant_id, timer_id, token)` is scheduled with `enqueue_at(due_at)` after the issuing
-  commit, job id `timer-<tenant>-<id>-<token>`. RQ's scheduler keeps whole seconds, so it may start up
-  to a second early: the job then waits out the remainder (at most REMINDER_EARLY_WAIT_MS) and never
-  fires early. It fires its own timer and, as the batch workhorse, every other timer of the tenant due
-  by then. A stale (moved, cancelled, fired) or duplicate job does nothing.
+- After the issuing commit each timer's due second is scheduled with `enqueue_at`: job
+  `fire_second(tenant_id, second)`, id `timer-<tenant>-<epoch second>`, shared by the tenant's timers due
+  in that second. RQ's scheduler keeps whole seconds, so the job starts at the start of the second or
+  after; it waits for each timer to fall due (never firing early) and fires the batch. A duplicate or
+  stale job finds nothing pending and does nothing.
+- `fire_timer(tenant_id, timer_id, token)` triggers one timer (a stale token or a fired timer: nothing;
+  up to REMINDER_EARLY_WAIT_MS early: it waits), then fires the tenant's other due timers too.
 - `sweep()` runs every REMINDER_SWEEP_SECONDS from the cron: every tenant's past-due timers are fired
   in batches (a Redis flush, a dead worker or a lost job costs at most one interval), the jobs of the
   timers due before the next sweep are scheduled again (idempotent: same job id), so after a flush only
@@ -13,8 +15,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -57,22 +60,61 @@ def fire_timer(tenant_id: int, timer_id: int, token: int) -> str:
     return "cancelled" if own["cancelled"] else ("busy" if own["busy"] else "duplicate")
 
 
+@in_app_context
+def fire_second(tenant_id: int, second: int) -> dict:
+    """The precise trigger of every timer of a tenant due in one whole second `[second, second + 1)`.
+
+    RQ's scheduler keeps whole seconds, so this starts at `second` or a little after: it fires what is
+    due, waits for the next timer of that second to fall due (never firing one early), and so on to the
+    end of the second. Whatever else of the tenant is due by then goes in the same batches.
+    """
+    settings = _settings()
+    end = datetime.fromtimestamp(second + 1, UTC)
+    total = {"fired": 0, "cancelled": 0, "busy": 0, "external": False}
+    with tenant_scope([tenant_id]):
+        for _ in range(100):
+            counts = firing.fire_due(tenant_id, fired_by=FiredBy.JOB, limit=settings.reminder_batch_size)
+            for key in ("fired", "cancelled", "busy"):
+                total[key] += counts[key]
+            total["external"] = total["external"] or counts["external"]
+            upcoming = firing.next_due_before(tenant_id, end)
+            if upcoming is None:
+                break
+            wait = (upcoming - utcnow()).total_seconds()
+            if wait > settings.reminder_early_wait_ms / 1000:
+                break  # started far too early (clock trouble): the sweep or a later trigger fires it
+            if wait > 0:
+                time.sleep(wait)
+    if total["external"]:
+        notification_jobs.kick(tenant_id)
+    return total
+
+
+def tick_job_id(tenant_id: int, second: int) -> str:
+    return f"timer-{tenant_id}-{second}"
+
+
 def enqueue_timers(items: list[tuple[int, int, int, datetime]]) -> int:
-    """After commit: one scheduled job per timer, in one Redis round trip. Redis trouble is logged, not
-    raised: the work is committed, and the sweep fires the timers."""
+    """After commit: schedule the trigger of each timer's due second, `timer-<tenant>-<epoch second>`.
+
+    Timers due in the same second share one job (RQ's scheduler has whole-second resolution anyway), so
+    10,000 timers in a minute are at most 60 jobs per tenant, not 10,000: one RQ job per timer cannot keep
+    up (issue 6). Scheduling the same second again overwrites the same job: idempotent. Redis trouble is
+    logged, not raised: the work is committed, and the sweep fires the timers.
+    """
     from rq import Queue
 
     from worker.queues import queue_for
 
+    seconds = sorted({(tenant_id, math.floor(due_at.timestamp())) for tenant_id, _, _, due_at in items})
     try:
         redis = current_app.extensions["liandong_redis"]
-        queue: Queue = queue_for(fire_timer, redis)
+        queue: Queue = queue_for(fire_second, redis)
         with redis.pipeline() as pipe:
-            for tenant_id, timer_id, token, due_at in items:
-                job = queue.create_job(fire_timer, args=(tenant_id, timer_id, token),
-                                       job_id=job_id(tenant_id, timer_id, token), result_ttl=600,
-                                       failure_ttl=86400, timeout=120)
-                queue.schedule_job(job, due_at, pipeline=pipe)
+            for tenant_id, second in seconds:
+                job = queue.create_job(fire_second, args=(tenant_id, second), job_id=tick_job_id(tenant_id, second),
+                                       result_ttl=600, failure_ttl=86400, timeout=120)
+                queue.schedule_job(job, datetime.fromtimestamp(second, UTC), pipeline=pipe)
             pipe.execute()
         return len(items)
     except Exception:  # noqa: BLE001 - Redis down: the sweep fires the timers
@@ -93,7 +135,10 @@ def sweep_tenant(tenant_id: int) -> dict:
     with tenant_scope([tenant_id]):
         fired = firing.fire_due(tenant_id, fired_by=FiredBy.SWEEP, limit=settings.reminder_batch_size)
         rearm(tenant_id, settings.reminder_sweep_seconds * 1.5)
-        delivered = delivery.deliver_due(tenant_id)
+        # A few rounds only: a backlog is left to delivery jobs, which take turns with the timers' jobs.
+        delivered = delivery.deliver_due(tenant_id, max_rounds=3)
+    if delivered["more"]:
+        notification_jobs.kick(tenant_id)
     if delivered["next_retry_at"] is not None:
         notification_jobs.kick(tenant_id, at=delivered["next_retry_at"])
     return {"fired": fired["fired"], "cancelled": fired["cancelled"], "busy": fired["busy"],
