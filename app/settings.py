@@ -96,6 +96,7 @@ class Settings:
     reminder_sweep_seconds: int = 10             # the timer/outbox sweep; design.md asks for <= 15
     reminder_batch_size: int = 200               # timers claimed per transaction
     reminder_early_wait_ms: int = 1500           # a job started this early waits; earlier ones leave it to the sweep
+    reminder_slice_ms: int = 100                 # a busy second's timers are fired in slices this long
     notify_batch_size: int = 100                 # outbox rows claimed per delivery round
     notify_max_attempts: int = 6
     notify_backoff_seconds: int = 30             # first retry; doubles each attempt
@@ -176,6 +177,7 @@ class Settings:
             reminder_sweep_seconds=_int("REMINDER_SWEEP_SECONDS", 10),
             reminder_batch_size=_int("REMINDER_BATCH_SIZE", 200),
             reminder_early_wait_ms=_int("REMINDER_EARLY_WAIT_MS", 1500),
+            reminder_slice_ms=_int("REMINDER_SLICE_MS", 100),
             notify_batch_size=_int("NOTIFY_BATCH_SIZE", 100),
             notify_max_attempts=_int("NOTIFY_MAX_ATTEMPTS", 6),
             notify_backoff_seconds=_int("NOTIFY_BACKOFF_SECONDS", 30),

@@ -65,8 +65,9 @@ def fire_second(tenant_id: int, second: int) -> dict:
     """The precise trigger of every timer of a tenant due in one whole second `[second, second + 1)`.
 
     RQ's scheduler keeps whole seconds, so this starts at `second` or a little after: it fires what is
-    due, waits for the next timer of that second to fall due (never firing one early), and so on to the
-    end of the second. Whatever else of the tenant is due by then goes in the same batches.
+    due, waits for the next timer of that second to fall due (never firing one early; at least
+    REMINDER_SLICE_MS, so a dense second is fired in a few batches rather than one transaction per
+    timer), and so on to the end of the second. Whatever else of the tenant is due by then goes along.
     """
     settings = _settings()
     end = datetime.fromtimestamp(second + 1, UTC)
@@ -83,8 +84,8 @@ def fire_second(tenant_id: int, second: int) -> dict:
             wait = (upcoming - utcnow()).total_seconds()
             if wait > settings.reminder_early_wait_ms / 1000:
                 break  # started far too early (clock trouble): the sweep or a later trigger fires it
-            if wait > 0:
-                time.sleep(wait)
+            # Dense seconds are fired in slices of REMINDER_SLICE_MS: a transaction per slice, not per timer.
+            time.sleep(max(wait, settings.reminder_slice_ms / 1000))
     if total["external"]:
         notification_jobs.kick(tenant_id)
     return total
