@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from flask import current_app
-from sqlalchemy import literal_column, select, update
+from sqlalchemy import bindparam, literal_column, select, update
 
 from app.blueprints.notifications.models import Channel, DeliveryState, Endpoint, Notification
 from app.blueprints.notifications.service import settings
@@ -104,28 +104,40 @@ def claim(tenant_id: int, limit: int) -> list[Claimed]:
     return claimed
 
 
-def record(results: list[tuple[Claimed, Outcome]]) -> dict:
-    """Write what happened; a row someone else re-claimed meanwhile (its lease ran out) is left to them."""
+_RECORD = (update(Notification.__table__)
+           .where(Notification.__table__.c.tenant_id == bindparam("t_id"),
+                  Notification.__table__.c.id == bindparam("n_id"),
+                  Notification.__table__.c.attempts == bindparam("n_attempts"),
+                  Notification.__table__.c.state == literal_column("'pending'"))
+           .values(state=bindparam("new_state"), sent_at=bindparam("new_sent_at"),
+                   next_attempt_at=bindparam("new_next"), last_error=bindparam("new_error")))
+
+
+def record(results: list[tuple[Claimed, Outcome]], tenant_id: int) -> dict:
+    """Write what happened, in one multi-row statement; a row someone else re-claimed meanwhile (its lease
+    ran out, so `attempts` moved on) is left to them."""
     now = utcnow()
     max_attempts = settings().notify_max_attempts
     counts = {"sent": 0, "retry": 0, "failed": 0}
     next_retry = None
+    params = []
     for item, outcome in results:
-        guard = (Notification.id == item.id, Notification.attempts == item.attempts,
-                 Notification.state == DeliveryState.PENDING.value)
+        row = dict(t_id=tenant_id, n_id=item.id, n_attempts=item.attempts, new_sent_at=None, new_next=None,
+                   new_error=outcome.error)
         if outcome.ok:
-            values = dict(state=DeliveryState.SENT.value, sent_at=now, next_attempt_at=None)
+            row.update(new_state=DeliveryState.SENT.value, new_sent_at=now, new_error=None)
             counts["sent"] += 1
         elif outcome.permanent or item.attempts >= max_attempts:
-            values = dict(state=DeliveryState.FAILED.value, last_error=outcome.error, next_attempt_at=None)
+            row.update(new_state=DeliveryState.FAILED.value)
             counts["failed"] += 1
         else:
             when = now + backoff(item.attempts)
-            values = dict(last_error=outcome.error, next_attempt_at=when)
+            row.update(new_state=DeliveryState.PENDING.value, new_next=when)
             next_retry = min(next_retry or when, when)
             counts["retry"] += 1
-        db.session.execute(update(Notification).where(*guard).values(**values)
-                           .execution_options(synchronize_session=False))
+        params.append(row)
+    if params:
+        db.session.connection().execute(_RECORD, params)
     db.session.commit()
     counts["next_retry_at"] = next_retry
     return counts
@@ -248,7 +260,7 @@ def deliver_due(tenant_id: int, *, limit: int | None = None, max_rounds: int = 5
         total["more"] = len(items) == limit  # a full batch: there may be more due
         if not items:
             break
-        counts = record(send_all(items))
+        counts = record(send_all(items), tenant_id)
         for key in ("sent", "retry", "failed"):
             total[key] += counts[key]
         if counts["next_retry_at"] is not None:
