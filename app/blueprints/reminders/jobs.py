@@ -68,8 +68,13 @@ def fire_second(tenant_id: int, second: int) -> dict:
     due, waits for the next timer of that second to fall due (never firing one early; at least
     REMINDER_SLICE_MS, so a dense second is fired in a few batches rather than one transaction per
     timer), and so on to the end of the second. Whatever else of the tenant is due by then goes along.
+    When other jobs are waiting it does not hold the worker for precision: it fires what is due and
+    leaves the rest of its second to the next second's trigger (or the sweep).
     """
+    from worker.queues import queue_for
+
     settings = _settings()
+    queue = queue_for(fire_second, current_app.extensions["liandong_redis"])
     end = datetime.fromtimestamp(second + 1, UTC)
     total = {"fired": 0, "cancelled": 0, "busy": 0, "external": False}
     with tenant_scope([tenant_id]):
@@ -84,9 +89,13 @@ def fire_second(tenant_id: int, second: int) -> dict:
             wait = (upcoming - utcnow()).total_seconds()
             if wait > settings.reminder_early_wait_ms / 1000:
                 break  # started far too early (clock trouble): the sweep or a later trigger fires it
+            if queue.count > 0:
+                # Other work is waiting (deliveries, other tenants' triggers): don't hold the worker for
+                # precision. What is left of this second is fired by the next trigger or the sweep.
+                total["yielded"] = True
+                break
             if wait > 0.05:
-                # Idle until the next timer: deliver a batch of the tenant's outbox meanwhile, so delivery
-                # does not wait for a turn behind the triggers of the busy seconds.
+                # Idle until the next timer: deliver a small batch of the tenant's outbox meanwhile.
                 sent = delivery.deliver_due(tenant_id, max_rounds=1, limit=25)
                 total["delivered"] = total.get("delivered", 0) + sent["sent"]
                 wait = (upcoming - utcnow()).total_seconds()
