@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import sys
 
 from rq import SimpleWorker
@@ -23,7 +24,15 @@ from worker.queues import QUEUES
 log = logging.getLogger("liandong.worker")
 
 
+def _stop_during_startup(signum, _frame) -> None:
+    # RQ registers the worker before it installs its own SIGTERM handler; a SIGTERM in between would
+    # kill the process outright. Until RQ's handler replaces this one, a stop request exits cleanly.
+    raise SystemExit(0)
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_during_startup)
+    signal.signal(signal.SIGINT, _stop_during_startup)
     app = get_app()
     settings = app.extensions["liandong_settings"]
     redis = app.extensions["liandong_redis"]
