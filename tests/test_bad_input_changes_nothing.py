@@ -255,6 +255,9 @@ EXAMPLE_BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
         "version": 2, "resolve_by": "2026-12-20T18:00:00+08:00", "note": "同意"},
     ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/refuse-extension"): lambda w: {
         "version": 2, "note": "可先临时处置"},
+    ("PUT", "/api/v1/t/<tenant_code>/notifications/endpoints"): lambda w: {
+        "channel": "webhook", "unit_id": w.users[Role.UNIT_LIAISON].unit_id, "target": "https://unit.example.gov.cn/hook",
+        "secret": "unit-webhook-secret-0001", "is_enabled": True},
     ("POST", "/api/v1/t/<tenant_code>/incidents/<int:incident_id>/merge"): lambda w: {
         "into_incident_id": w.instruction_ids[0], "note": "同一事件重复接警", "version": 99},
 }

@@ -134,6 +134,20 @@ INSERT_ROW.update({
                    "SELECT tenant_id, gen_random_uuid(), sha256, :user, now(), '{}' FROM b",
 })
 
+# Reminders and the outbox's endpoints (migration 0010).
+INSERT_ROW.update({
+    "timers": _INSTRUCTION_CTE + "INSERT INTO timers (tenant_id, instruction_id, incident_id, unit_id, clock, step, "
+              "offset_seconds, recipients, due_at, state, token, attempts, created_at, outcome) SELECT tenant_id, id, "
+              "incident_id, :unit, 'resolve', 'yellow', 0, ARRAY['liaison']::varchar[], now(), 'pending', 1, 0, "
+              "now(), '{}' FROM n",
+    # A webhook of a unit that has none yet, so every statement adds a row (one endpoint per unit and channel).
+    "notification_endpoints": "INSERT INTO notification_endpoints (tenant_id, channel, unit_id, target, secret, "
+                              "is_enabled) SELECT :tenant, 'webhook', (SELECT u.id FROM units u WHERE u.tenant_id = "
+                              ":tenant AND NOT EXISTS (SELECT 1 FROM notification_endpoints e WHERE e.tenant_id = "
+                              "u.tenant_id AND e.channel = 'webhook' AND e.unit_id = u.id) ORDER BY u.id LIMIT 1), "
+                              "'https://forged.example/hook', 'forged-secret-000000', true",
+})
+
 
 def row_params(sql, tenant_id: int, user_id: int) -> dict:
     """Ids of one tenant's rows, read as the owner, for the INSERT_ROW statements."""

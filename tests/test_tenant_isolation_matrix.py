@@ -28,6 +28,7 @@ from tests.factories import (TenantRef, UserRef, assert_error, client_from, logi
 from tests.test_incident_support import make_incident
 from tests.test_instruction_support import make_instruction
 from tests.media_support import make_media
+from tests.reminders_support import make_failed_delivery
 
 TENANT_PREFIX = "/api/v1/t/<tenant_code>"
 PLATFORM_PREFIX = "/api/v1/tenants"
@@ -111,6 +112,13 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/t/<tenant_code>/media/<uuid:media_id>/thumbnail"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("GET", "/api/v1/t/<tenant_code>/media/<uuid:media_id>/original"): DESK_OFFICE | UNIT_ACTORS,
     ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/media"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    # Reminders and the outbox (issue 6).
+    ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/timers"): EVERY_TENANT_ROLE | {SUPERVISOR},
+    ("GET", "/api/v1/t/<tenant_code>/inbox/unread-count"): EVERY_TENANT_ROLE,
+    ("GET", "/api/v1/t/<tenant_code>/notifications/deliveries"): DESK_OFFICE,
+    ("POST", "/api/v1/t/<tenant_code>/notifications/deliveries/<int:notification_id>/retry"): ADMIN_ONLY,
+    ("GET", "/api/v1/t/<tenant_code>/notifications/endpoints"): ADMIN_ONLY,
+    ("PUT", "/api/v1/t/<tenant_code>/notifications/endpoints"): ADMIN_ONLY,
     ("GET", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/extensions"): EVERY_TENANT_ROLE | {SUPERVISOR},
     ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/review"): DESK_OFFICE,
     ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/request-extension"): UNIT_ACTORS,
@@ -143,6 +151,7 @@ CALLER_OWNED = {
 # Lists of the caller's own rows, which may rightly be empty for a caller of another tenant.
 PERSONAL_LISTS = {
     ("GET", "/api/v1/t/<tenant_code>/inbox"),
+    ("GET", "/api/v1/t/<tenant_code>/inbox/unread-count"),
     ("GET", "/api/v1/t/<tenant_code>/my/instructions"),
 }
 
@@ -178,6 +187,9 @@ ROUTE_ID_RECIPES: dict[str, dict[str, Callable[["Side"], object]]] = {
         "incident_id": lambda side: side.instruction_ids[0]},
     "/api/v1/t/<tenant_code>/incidents/<int:incident_id>": {
         "incident_id": lambda side: side.instruction_ids[0]},
+    # Only a failed delivery is retried: the side's failed SMS.
+    "/api/v1/t/<tenant_code>/notifications/deliveries/<int:notification_id>/retry": {
+        "notification_id": lambda side: side.failed_delivery_id},
 }
 
 # Tables whose first row of a tenant serves as an id recipe (rows every tenant is provisioned with).
@@ -218,6 +230,10 @@ PROBE_BODIES: dict[tuple[str, str], dict] = {
     ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/approve-extension"): {"version": 999999},
     ("POST", "/api/v1/t/<tenant_code>/instructions/<int:instruction_id>/refuse-extension"): {
         "note": "probe", "version": 999999},
+    # A unit id that names nothing: an allowed caller gets a 4xx after the gate, and nothing is written.
+    ("PUT", "/api/v1/t/<tenant_code>/notifications/endpoints"): {
+        "channel": "webhook", "unit_id": 987654321, "target": "https://unit.example.gov.cn/hook",
+        "secret": "probe-secret-0000000"},
     ("POST", "/api/v1/t/<tenant_code>/routing/suggest"): {"text": "停电了", "limit": 5},
     ("POST", "/api/v1/t/<tenant_code>/units/<int:unit_id>/roster/patterns"): {"name": "probe", "starts_on": "2026-03-01", "start_time": "08:00",
                                 "shift_hours": 24, "user_ids": [987654321]},
@@ -248,6 +264,7 @@ class Side:
     incident_id: int | None = None
     instruction_ids: tuple[int, int] = (0, 0)  # (incident, acknowledged instruction naming the responder)
     media_id: str | None = None                # a photo of that instruction
+    failed_delivery_id: int | None = None      # an SMS that failed, for the office's retry
 
     def markers(self) -> set[str]:
         """Strings that only this tenant's records carry."""
@@ -287,6 +304,8 @@ def _side(app, factory, sql, code: str, name: str, province: str, prefix: str) -
     side.roster_ids = make_roster_rows(app, tenant, users["responder"])
     side.media_id = make_media(app, tenant, uploader_user_id=users["responder"].id,
                                instruction_id=side.instruction_ids[1])
+    side.failed_delivery_id = make_failed_delivery(app, tenant)
+    side.extra_markers.add(f"http://sms-gateway.test/{tenant.code}")  # its SMS gateway endpoint
     side.first_id = {table: sql(f"SELECT min(id) FROM {table} WHERE tenant_id = :t", t=tenant.id)[0][0]
                      for table in FIRST_ROW_TABLES}
     side.notification_id = make_notification(app, tenant, users["tenant_admin"])
