@@ -1,7 +1,7 @@
 """Intake (接警) and incident reads: /api/v1/t/<tenant_code>/incidents."""
 from __future__ import annotations
 
-from flask import g, request
+from flask import g
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
@@ -13,25 +13,14 @@ from app.blueprints.incidents.schemas import (CallOut, IncidentCreateIn, Inciden
                                               CallbackIn, CancelIncidentIn, CloseIn, MergeIn, UrgeIn)
 from app.common.authz import requires
 from app.common.idempotency import idempotent
+from app.common.versions import expected_version
 from app.common.roles import TENANT_ROLES, Role
-from app.errors import PreconditionFailed
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1/t/<tenant_code>/incidents",
                 description="Incidents (警情): intake by the desk (接警), repeat calls (并单), search")
 
 DESK = (Role.DISPATCHER,)
 READERS = (Role.DISPATCHER, Role.TENANT_ADMIN, Role.LEADER, Role.PROVINCIAL_SUPERVISOR)
-
-
-def expected_version() -> int | None:
-    """The version named by If-Match (`"3"`, `W/"3"` or `3`); None when the header is absent."""
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit() or len(value) > 9:
-        raise PreconditionFailed("version_mismatch", "If-Match must be the ETag of the incident.")
-    return int(value)
 
 
 def _with_etag(incident, body):
@@ -133,9 +122,7 @@ def _desk_action(name: str, schema, fn, doc: str):
                                        "merge target closed (`merge_target_not_open`)")
     @blp.alt_response(412, description="Stale version (`version_mismatch`)")
     def post(self, body, tenant_code, incident_id):
-        version = body.pop("version", None)
-        if version is None:
-            version = expected_version()
+        version = expected_version(body)
         incident = fn(incident_id=incident_id, actor=current_user, version=version, **body)
         return _with_etag(incident, incident_out(incident, current_user))
 

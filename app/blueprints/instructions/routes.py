@@ -8,7 +8,6 @@ naming them (403 `not_assigned_to_you`).
 """
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
@@ -20,8 +19,8 @@ from app.blueprints.instructions.schemas import (AcknowledgeIn, ArriveIn, DeskAc
                                                  ResolveIn, ReturnIn, ReviewIn, SetOutIn)
 from app.common.authz import requires
 from app.common.idempotency import idempotent
+from app.common.versions import expected_version
 from app.common.roles import TENANT_ROLES, Role
-from app.errors import PreconditionFailed
 
 blp = Blueprint("instructions", __name__, url_prefix="/api/v1/t/<tenant_code>",
                 description="Instructions (指令): issue, acknowledge, return, arrive, resolve, cancel, redo")
@@ -30,20 +29,6 @@ READERS = (*sorted(TENANT_ROLES), Role.PROVINCIAL_SUPERVISOR)
 UNIT = (Role.UNIT_LIAISON, Role.UNIT_LEADER, Role.RESPONDER)
 DESK = (Role.DISPATCHER, Role.TENANT_ADMIN)
 ONE = "/instructions/<int:instruction_id>"
-
-
-def _expected_version(body: dict) -> int | None:
-    """`version` in the body, else `If-Match` ("3", W/"3"); `*` or nothing means no check."""
-    if body.get("version") is not None:
-        return body.pop("version")
-    body.pop("version", None)
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return None
-    tag = header.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit() or len(tag) > 10:
-        raise PreconditionFailed("version_mismatch", "If-Match must be the ETag of the instruction, e.g. \"3\".")
-    return int(tag)
 
 
 def _with_etag(instruction):
@@ -109,7 +94,7 @@ def _unit_action(name: str, schema, fn, doc: str, roles=UNIT):
     @blp.alt_response(409, description="Not allowed in the current state (`illegal_transition`)")
     @blp.alt_response(412, description="Stale version (`version_mismatch`)")
     def post(self, body, tenant_code, instruction_id):
-        version = _expected_version(body)
+        version = expected_version(body)
         return _with_etag(fn(instruction_id=instruction_id, actor=current_user, version=version, **body))
 
     post.__doc__ = doc

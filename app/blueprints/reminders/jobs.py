@@ -50,6 +50,8 @@ def fire_timer(tenant_id: int, timer_id: int, token: int) -> str:
         if wait > settings.reminder_early_wait_ms / 1000:
             return "early"  # not ours to wait this long: the sweep (or a rescheduled job) fires it
         if wait > 0:
+            # RQ's scheduler keeps whole seconds, so a job may start up to a second before its due time;
+            # waiting out that fraction (at most REMINDER_EARLY_WAIT_MS) keeps the step from firing early.
             time.sleep(wait)
         own = firing.fire_batch(tenant_id, limit=1, fired_by=FiredBy.JOB, timer_id=timer_id)
         rest = firing.fire_due(tenant_id, fired_by=FiredBy.JOB, limit=settings.reminder_batch_size)
