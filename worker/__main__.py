@@ -4,8 +4,9 @@ The cron scheduler runs in a child process; RQ's scheduler (for `enqueue_at`) ru
 inside the worker (`with_scheduler=True`). Jobs are hints: each re-reads its rows
 in PostgreSQL, so a lost or duplicated job does no harm.
 
-SIGTERM (or Ctrl-C) is a warm shutdown: RQ lets the running job finish, `work()` returns, and
-the cron child is stopped and reaped. A second SIGTERM stops at once; whatever a killed job left
+SIGTERM (or Ctrl-C) is a warm shutdown: RQ lets the running job finish (a job walking every tenant
+stops after the current tenant: `worker.context.until_shutdown`), `work()` returns, and the cron child
+is stopped and reaped. A second SIGTERM stops at once; whatever a killed job left
 half done is still pending in PostgreSQL and the next sweep finishes it.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 
 from rq import SimpleWorker
 
-from worker.context import get_app
+from worker.context import get_app, request_shutdown
 from worker.cron import run_cron
 from worker.queues import QUEUES
 
@@ -28,6 +29,14 @@ def _stop_during_startup(signum, _frame) -> None:
     # RQ registers the worker before it installs its own SIGTERM handler; a SIGTERM in between would
     # kill the process outright. Until RQ's handler replaces this one, a stop request exits cleanly.
     raise SystemExit(0)
+
+
+class Worker(SimpleWorker):
+    """RQ's SimpleWorker that also tells long multi-tenant jobs to stop between tenants."""
+
+    def request_stop(self, signum, frame):
+        request_shutdown()
+        super().request_stop(signum, frame)
 
 
 def main() -> int:
@@ -44,7 +53,7 @@ def main() -> int:
         with app.app_context():
             # SimpleWorker runs jobs in this process, inside the app context; a job that dies
             # loses nothing: its truth is in PostgreSQL and the sweeps pick it up again.
-            worker = SimpleWorker(list(QUEUES), connection=redis)
+            worker = Worker(list(QUEUES), connection=redis)
             worker.work(with_scheduler=True, logging_level=settings.log_level)
     finally:
         cron.terminate()

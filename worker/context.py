@@ -1,11 +1,32 @@
 """Jobs run inside a Flask app context that the worker process builds once."""
 from __future__ import annotations
 
+import threading
 from functools import wraps
 
 from flask import Flask, current_app, has_app_context
 
 _app: Flask | None = None
+# Set when the worker was asked to stop (SIGTERM). RQ lets the running job finish, so a job that walks
+# every tenant checks this between tenants: it stops early and the next run of the sweep catches up,
+# instead of holding a shutdown (a deploy, a test) for as long as all tenants take.
+_shutdown = threading.Event()
+
+
+def request_shutdown() -> None:
+    _shutdown.set()
+
+
+def shutdown_requested() -> bool:
+    return _shutdown.is_set()
+
+
+def until_shutdown(items):
+    """Yield the items one by one, stopping before the next one once shutdown is requested."""
+    for item in items:
+        if _shutdown.is_set():
+            return
+        yield item
 
 
 def get_app() -> Flask:
@@ -46,4 +67,4 @@ def in_app_context(func):
     return wrapper
 
 
-__all__ = ["get_app", "in_app_context", "current_app"]
+__all__ = ["get_app", "in_app_context", "current_app", "request_shutdown", "shutdown_requested", "until_shutdown"]

@@ -24,7 +24,7 @@ from app.common.models import utcnow
 from app.extensions import db
 from app.tenants.context import tenant_scope
 from app.tenants.service import list_tenants
-from worker.context import in_app_context
+from worker.context import in_app_context, until_shutdown
 
 log = logging.getLogger(__name__)
 REQUEUE_AFTER = timedelta(minutes=2)
@@ -59,7 +59,7 @@ def sweep_media() -> dict:
     and storage retries that are due, delete expired originals; then stale temporary files."""
     requeued = originals_deleted = stale_claims = 0
     retention_days = settings().media_original_retention_days
-    for tenant in list_tenants():
+    for tenant in until_shutdown(list_tenants()):
         with tenant_scope([tenant.id]):
             try:
                 stale_claims += _settle_stale_claims()

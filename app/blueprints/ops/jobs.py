@@ -11,7 +11,7 @@ from app.common import idempotency
 from app.extensions import db
 from app.tenants.context import tenant_scope
 from app.tenants.service import list_tenants
-from worker.context import in_app_context
+from worker.context import in_app_context, until_shutdown
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def sweep_maintenance() -> dict:
     """One tenant at a time, each in its own scope (never one session across tenants)."""
     purged_keys = 0
-    for tenant in list_tenants():
+    for tenant in until_shutdown(list_tenants()):
         with tenant_scope([tenant.id]):
             purged_keys += idempotency.purge_expired(tenant.id)
     # Login families of every user: visible only to a platform-wide scope (RLS via users).

@@ -29,7 +29,7 @@ from app.common.models import utcnow
 from app.extensions import db
 from app.tenants.context import tenant_scope
 from app.tenants.service import list_tenants
-from worker.context import in_app_context
+from worker.context import in_app_context, until_shutdown
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def sweep() -> dict:
     with tenant_scope(is_platform=True):
         tenant_ids = [tenant.id for tenant in list_tenants()]
         db.session.rollback()
-    for tenant_id in tenant_ids:
+    for tenant_id in until_shutdown(tenant_ids):
         try:
             counts = sweep_tenant(tenant_id)
         except Exception:  # noqa: BLE001 - one tenant's trouble must not stop the others

@@ -12,7 +12,7 @@ import logging
 from app.blueprints.routing import service
 from app.tenants.context import tenant_scope
 from app.tenants.service import list_tenants
-from worker.context import in_app_context
+from worker.context import in_app_context, until_shutdown
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def train_routing_model(tenant_id: int) -> dict:
 def train_all_routing_models() -> list[dict]:
     """The periodic catch-up: every tenant, one at a time, each in its own scope."""
     summaries = []
-    for tenant in list_tenants():
+    for tenant in until_shutdown(list_tenants()):
         with tenant_scope([tenant.id]):
             summaries.append(service.train(tenant_id=tenant.id))
     trained = [s for s in summaries if s["status"] == "trained"]
