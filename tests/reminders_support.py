@@ -148,6 +148,13 @@ def verify_signature(secret: str, headers, body: bytes, *, tolerance_seconds: in
     return hmac.compare_digest(expected, signature)
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: more simultaneous connections than that lose their SYN
+    # and retry a second later, which would make the sender's concurrency look slow, not the gateway.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class Receiver:
     """An HTTP endpoint standing in for an SMS gateway or a unit's webhook receiver.
 
@@ -166,6 +173,11 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Like a real gateway: keep-alive, and no Nagle delay on the small reply (with it, the reply's
+            # last segment waits for the client's delayed ACK, ~40 ms a request).
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 entry = {"at": datetime.now(UTC), "headers": dict(self.headers), "body": body,
@@ -188,7 +200,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -105,3 +105,77 @@ def test_user_and_tenant_changes_are_audited_with_before_and_after(client, facto
     assert row.before["display_name"] == desk.username
     assert row.after["display_name"] == "夜班接警员"
     assert row.request_id
+
+
+def _record_in_scope(app, tenant, body):
+    from app.blueprints.audit import service as audit
+    from app.extensions import db
+    from app.tenants.context import tenant_scope
+
+    with app.app_context(), tenant_scope([tenant.id]):
+        body(audit, db.session)
+
+
+def test_events_are_sealed_at_commit_and_vanish_with_a_rollback(app, factory, sql):
+    tenant = factory.tenant()
+    before = sql("SELECT count(*) FROM audit_events WHERE tenant_id = :t", t=tenant.id)[0][0]
+
+    def rolled_back(audit, session):
+        audit.record("test.discarded", tenant_id=tenant.id)
+        session.rollback()
+        audit.record("test.kept", tenant_id=tenant.id)
+        session.commit()
+    _record_in_scope(app, tenant, rolled_back)
+
+    actions = [r.action for r in sql("SELECT action FROM audit_events WHERE tenant_id = :t ORDER BY seq", t=tenant.id)]
+    assert len(actions) == before + 1 and actions[-1] == "test.kept"
+    assert verify(app, "--tenant", "620602").exit_code == 0
+
+
+def test_a_rolled_back_savepoint_takes_only_its_own_events(app, factory, sql):
+    tenant = factory.tenant()
+
+    def savepoints(audit, session):
+        audit.record("test.outer", tenant_id=tenant.id)
+        with session.begin_nested():
+            audit.record("test.released", tenant_id=tenant.id)
+        savepoint = session.begin_nested()
+        audit.record("test.in_savepoint", tenant_id=tenant.id)
+        savepoint.rollback()
+        audit.record("test.after", tenant_id=tenant.id)
+        session.commit()
+    _record_in_scope(app, tenant, savepoints)
+
+    actions = [r.action for r in sql("SELECT action FROM audit_events WHERE tenant_id = :t AND action LIKE 'test.%' "
+                                     "ORDER BY seq", t=tenant.id)]
+    assert actions == ["test.outer", "test.released", "test.after"]
+    assert verify(app, "--tenant", "620602").exit_code == 0
+
+
+def test_many_events_in_one_transaction_lock_the_chain_head_once(app, factory, sql):
+    from sqlalchemy import event
+
+    tenant = factory.tenant()
+    head_locks = []
+
+    def count_head_locks(_conn, _cursor, statement, *_args):
+        if "FROM audit_chain_heads" in statement and "FOR UPDATE" in statement:
+            head_locks.append(statement)
+
+    def many(audit, session):
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", count_head_locks)
+        try:
+            for n in range(50):
+                audit.record("test.batch", tenant_id=tenant.id, after={"n": n})
+            session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", count_head_locks)
+    _record_in_scope(app, tenant, many)
+
+    rows = sql("SELECT seq, after FROM audit_events WHERE tenant_id = :t AND action = 'test.batch' ORDER BY seq",
+               t=tenant.id)
+    assert [r.after["n"] for r in rows] == list(range(50))  # in the order recorded, consecutive
+    assert [r.seq for r in rows] == list(range(rows[0].seq, rows[0].seq + 50))
+    assert len(head_locks) == 1
+    assert verify(app, "--tenant", "620602").exit_code == 0

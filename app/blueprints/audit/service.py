@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.blueprints.audit.models import AuditChainHead, AuditEvent, PlatformAuditEvent, PlatformAuditHead
 from app.common.models import utcnow
@@ -51,48 +52,91 @@ def _hash_of(row, tenant_id: int | None) -> str:
     )
 
 
-def _lock_head(tenant_id: int | None):
+def _lock_head(session: Session, tenant_id: int | None):
     """Lock the chain head for this transaction: appends to one chain are serialised."""
     if tenant_id is None:
         model, key, values = PlatformAuditHead, PlatformAuditHead.id == 1, {"id": 1}
     else:
         model, key, values = AuditChainHead, AuditChainHead.tenant_id == tenant_id, {"tenant_id": tenant_id}
-    db.session.execute(insert(model).values(**values, last_seq=0, last_hash=GENESIS_HASH)
-                       .on_conflict_do_nothing())
-    return db.session.execute(select(model).where(key).with_for_update()).scalar_one()
+    session.execute(insert(model).values(**values, last_seq=0, last_hash=GENESIS_HASH).on_conflict_do_nothing())
+    return session.execute(select(model).where(key).with_for_update()).scalar_one()
+
+
+# Events recorded in a transaction wait in `session.info[_PENDING]` and are sealed onto their chain just
+# before the transaction commits (`_seal`): one chain-head lock per transaction, whatever the number of
+# events (a reminder batch records hundreds), held only for the final flush and commit rather than from
+# the first event on; the head row is every write's one point of contention within a tenant.
+_PENDING = "audit_pending"
+
+
+@dataclass
+class _Pending:
+    tenant_id: int | None
+    fields: dict
+    transaction: SessionTransaction  # innermost at record time: a savepoint rolled back drops its events
 
 
 def record(action: str, *, tenant_id: int | None, actor=None, target_type: str | None = None,
            target_id=None, before: dict | None = None, after: dict | None = None,
-           actor_username: str | None = None):
-    """Append one event to its tenant's chain (or the platform chain) in the current transaction."""
-    head = _lock_head(tenant_id)
+           actor_username: str | None = None) -> None:
+    """Append one event to its tenant's chain (or the platform chain) when the current transaction
+    commits; if it rolls back, the event is gone with it."""
+    session = db.session()
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
     # JSON round trip: what is hashed must be exactly what JSONB gives back.
-    before = json.loads(_canonical(before)) if before is not None else None
-    after = json.loads(_canonical(after)) if after is not None else None
     fields = dict(
-        seq=head.last_seq + 1,
-        occurred_at=utcnow(),
         action=action,
         actor_user_id=getattr(actor, "id", None),
         actor_username=getattr(actor, "username", None) or actor_username,
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
-        before=before,
-        after=after,
+        before=json.loads(_canonical(before)) if before is not None else None,
+        after=json.loads(_canonical(after)) if after is not None else None,
         request_id=g.get("request_id") if has_request_context() else None,
         ip=request.remote_addr if has_request_context() else None,
-        prev_hash=head.last_hash,
     )
-    digest = event_hash(tenant_id=tenant_id, **fields)
-    if tenant_id is None:
-        event = PlatformAuditEvent(**fields, hash=digest)
-    else:
-        event = AuditEvent(tenant_id=tenant_id, **fields, hash=digest)
-    db.session.add(event)
-    head.last_seq = fields["seq"]
-    head.last_hash = digest
-    return event
+    session.info.setdefault(_PENDING, []).append(_Pending(tenant_id, fields, transaction))
+
+
+@event.listens_for(Session, "before_commit")
+def _seal(session: Session) -> None:
+    """Lock each chain head once, number and hash the transaction's events in order, add them."""
+    if session.in_nested_transaction():
+        return  # a savepoint released: its events wait for the real commit
+    pending: list[_Pending] = session.info.pop(_PENDING, None) or []
+    chains: dict[int | None, list[dict]] = {}
+    for entry in pending:
+        chains.setdefault(entry.tenant_id, []).append(entry.fields)
+    for tenant_id, events in chains.items():
+        head = _lock_head(session, tenant_id)
+        for fields in events:
+            fields = dict(fields, seq=head.last_seq + 1, occurred_at=utcnow(), prev_hash=head.last_hash)
+            digest = event_hash(tenant_id=tenant_id, **fields)
+            session.add(PlatformAuditEvent(**fields, hash=digest) if tenant_id is None
+                        else AuditEvent(tenant_id=tenant_id, **fields, hash=digest))
+            head.last_seq, head.last_hash = fields["seq"], digest
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_unsealed(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)  # rolled back or closed: its events are gone with it
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
+    pending: list[_Pending] | None = session.info.get(_PENDING)
+    if not pending or not rolled_back.nested:
+        return
+
+    def inside(transaction: SessionTransaction | None) -> bool:
+        while transaction is not None:
+            if transaction is rolled_back:
+                return True
+            transaction = transaction.parent
+        return False
+
+    session.info[_PENDING] = [entry for entry in pending if not inside(entry.transaction)]
 
 
 @dataclass

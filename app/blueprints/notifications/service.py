@@ -112,9 +112,12 @@ def write(rows: list[dict]) -> Sent:
                 sent.counts[channel] = sent.counts.get(channel, 0) + 1
         return sent
     if rows:
-        # Many rows of one shape: one cached statement, sent as multi-row batches (insertmanyvalues).
-        written = db.session.execute(insert(Notification).on_conflict_do_nothing()
-                                     .returning(Notification.channel, sort_by_parameter_order=True),
+        # Many rows of one shape: one cached Core statement, sent as multi-row batches (insertmanyvalues).
+        # Core, not the ORM's bulk insert, and RETURNING unordered: the ORM groups rows by their non-null
+        # keys, and with ON CONFLICT DO NOTHING an ordered RETURNING cannot be matched to its rows, so
+        # either sends one statement per row. Only the channels of what was written are needed here.
+        table = Notification.__table__
+        written = db.session.execute(insert(table).on_conflict_do_nothing().returning(table.c.channel),
                                      rows).scalars().all()
         for channel in written:
             sent.counts[channel] = sent.counts.get(channel, 0) + 1
