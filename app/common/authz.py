@@ -20,7 +20,7 @@ from sqlalchemy import select
 from app.common.roles import Role
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.tenants.context import EMPTY_SCOPE, TenantScope, reset_scope, set_scope
+from app.tenants.context import EMPTY_SCOPE, TenantScope, current_scope, reset_scope, set_scope
 
 _ROLES_ATTR = "_liandong_roles"
 _PUBLIC_ATTR = "_liandong_public"
@@ -69,6 +69,8 @@ def policy_for(endpoint: str, method: str) -> ViewPolicy:
 def _visible_tenant(user, tenant_code: str):
     from app.tenants.models import Tenant
 
+    if user.tenant is not None and user.tenant.code == tenant_code:
+        return user.tenant  # the user's own district: loaded with the user by the token check, no query
     tenant = db.session.execute(select(Tenant).where(Tenant.code == tenant_code)).scalar_one_or_none()
     if tenant is None:
         return None
@@ -97,15 +99,22 @@ def _gate():
         if not tenant.is_active and user.tenant_id is not None:
             raise Forbidden("tenant_suspended", "This district's account is suspended.")
         g.tenant = tenant
-        set_scope(TenantScope(frozenset({tenant.id}), user_id=user.id))
+        _set_scope_if_changed(TenantScope(frozenset({tenant.id}), user_id=user.id))
         if user.has_role(Role.PROVINCIAL_SUPERVISOR) and request.method not in READ_METHODS:
             raise Forbidden("read_only", "Provincial supervision is read-only.")
     else:
         own = frozenset({user.tenant_id}) if user.tenant_id is not None else frozenset()
-        set_scope(TenantScope(own, user_id=user.id))
+        _set_scope_if_changed(TenantScope(own, user_id=user.id))
     if policy.roles is not None and not user.has_role(*policy.roles):
         raise Forbidden()
     return None
+
+
+def _set_scope_if_changed(scope: TenantScope) -> None:
+    """The token check already set this scope for a user in their own district: re-sending the same
+    settings to the open transaction would be one more round trip for nothing."""
+    if current_scope() != scope:
+        set_scope(scope)
 
 
 def _begin_scope():
@@ -115,6 +124,9 @@ def _begin_scope():
 def _end_scope(_exc):
     token = g.pop("_scope_token", None)
     if token is not None:
+        # End the request's transaction first (Flask-SQLAlchemy would roll it back right after, when the
+        # app context ends): resetting the scope then has no open transaction to re-send settings to.
+        db.session.rollback()
         reset_scope(token)
 
 

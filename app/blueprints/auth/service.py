@@ -13,10 +13,12 @@ from datetime import timedelta
 from flask import current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from app.blueprints.audit import service as audit
 from app.blueprints.auth.models import TokenFamily
 from app.blueprints.auth.passwords import hash_password, needs_rehash, verify_password
+from app.blueprints.units.models import Unit
 from app.blueprints.users.models import User
 from app.common.models import utcnow
 from app.errors import Forbidden, Locked, Unauthorized
@@ -115,22 +117,36 @@ def login(*, username: str, password: str) -> dict:
 
 
 def check_token(payload: dict) -> bool:
-    """True when the token must be refused: unknown or disabled user, old token version, revoked family."""
+    """True when the token must be refused: unknown or disabled user, old token version, revoked family,
+    or a user no longer in the tenant the token names.
+
+    One query: the user (with its tenant and unit, joined) and the token's family. The scope is set
+    before it, from the token's own claims (`sub`, `tid`: signed by us), so the transaction opens with
+    the request's final settings and nothing has to be re-sent; the row read must then agree with them.
+    """
     try:
         user_id = int(payload["sub"])
         family_id = uuid.UUID(payload["fam"])
         token_version = int(payload["tv"])
+        tenant_id = payload.get("tid")
+        tenant_id = None if tenant_id is None else int(tenant_id)
     except (KeyError, TypeError, ValueError):
         return True
-    narrow(user_id=user_id)
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_active or user.token_version != token_version:
-        return True
-    family = db.session.get(TokenFamily, family_id)
-    if family is None or family.user_id != user.id or family.is_revoked:
-        return True
     # Outside /t/<code>/ paths a user acts in their own tenant (the gate narrows further on tenant paths).
-    narrow(tenant_ids=frozenset({user.tenant_id}) if user.tenant_id else frozenset())
+    narrow(user_id=user_id, tenant_ids=frozenset({tenant_id}) if tenant_id is not None else frozenset())
+    row = db.session.execute(
+        select(User, TokenFamily).join(TokenFamily, TokenFamily.user_id == User.id)
+        .where(User.id == user_id, TokenFamily.id == family_id)
+        # The unit comes along (joined); its duty list only if someone reads it.
+        .options(joinedload(User.unit).lazyload(Unit.responsibilities))
+    ).unique().first()
+    if row is None:
+        return True
+    user, family = row
+    if not user.is_active or user.token_version != token_version or family.is_revoked:
+        return True
+    if user.tenant_id != tenant_id:
+        return True  # never happens today (users do not move between tenants); refuse rather than guess
     g.token_user = user
     g.token_family = family
     return False
