@@ -98,5 +98,5 @@ def test_the_search_uses_its_gin_index_under_row_level_security(app, client, des
         found = [incident.description for incident in service.list_incidents(pagination=_Pagination(), q=q)]
     assert found == ["幸福小区燃气泄漏"]
     on_incidents = [plan for plan in plans if " on incidents" in plan]
-    assert len(on_incidents) == 2, plans  # the count and the page
+    assert len(on_incidents) == 1, plans  # the page; it is not full, so its total needs no count
     assert all("ix_incidents_search_vector" in plan for plan in on_incidents), "\n\n".join(on_incidents)

@@ -1,11 +1,26 @@
-"""One list helper for every collection endpoint: filter, sort, page (X-Pagination)."""
+"""One list helper for every collection endpoint: filter, sort, page (X-Pagination).
+
+`paginate` fetches the first page before counting: when it is not full it is the only page, so its total
+is known without a count (small lists: one query instead of two). Otherwise the rows are counted:
+all of them, or with `count_limit` at most `max(count_limit, first_item + page_size) + 1` of them, so
+that the cost of a page no longer grows with the whole result (a million incidents, a search term
+matching 125k). A count that reaches that bound is a lower bound: `X-Pagination` then says
+`"total_is_lower_bound": true` (on blueprints made with `PagedBlueprint`), and `total`, `total_pages`
+and `last_page` are lower bounds while `next_page` stays exact. Smaller results page exactly as before.
+"""
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import flask_smorest
 from sqlalchemy import Select, func, select
 
 from app.extensions import db
+
+# Lists that opt in count at most this many rows beyond the page (docs/api.md, "Lists").
+COUNT_LIMIT = 1000
+_MAX_BIGINT = 2**63 - 1
 
 
 def sort_clause(model, sort: str, allowed: set[str]):
@@ -17,15 +32,54 @@ def sort_clause(model, sort: str, allowed: set[str]):
     return column.desc() if sort.startswith("-") else column.asc()
 
 
-def paginate(statement: Select, pagination_parameters, *, tiebreak=None) -> list[Any]:
-    """Count, then fetch one page. Tells flask-smorest the count for the X-Pagination header."""
-    total = db.session.execute(
-        select(func.count()).select_from(statement.order_by(None).subquery())
-    ).scalar_one()
-    pagination_parameters.item_count = total
-    if pagination_parameters.first_item >= total:
-        return []  # past the last page; also keeps absurd page numbers away from OFFSET
-    if tiebreak is not None:
-        statement = statement.order_by(tiebreak)
-    page = statement.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
-    return list(db.session.execute(page).unique().scalars())
+def _count(statement: Select, limit: int | None) -> int:
+    statement = statement.order_by(None)
+    if limit is not None:
+        # The scan stops at `limit` rows (PostgreSQL drops the subquery's unused columns).
+        statement = statement.limit(limit)
+    return db.session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+
+
+def paginate(statement: Select, pagination_parameters, *, tiebreak=None, count_limit: int | None = None) -> list[Any]:
+    """One page of `statement`, and its total for flask-smorest's X-Pagination header.
+
+    `count_limit`: count at most `max(count_limit, first_item + page_size) + 1` rows; a total that
+    reaches it is reported as a lower bound (see the module's docstring)."""
+    first, size = pagination_parameters.first_item, pagination_parameters.page_size
+    ordered = statement.order_by(tiebreak) if tiebreak is not None else statement
+    # (An absurd page number must not make the LIMIT itself overflow PostgreSQL's bigint.)
+    bound = None if count_limit is None else min(max(count_limit, first + size) + 1, _MAX_BIGINT)
+
+    def page() -> list[Any]:
+        return list(db.session.execute(ordered.offset(first).limit(size)).unique().scalars())
+
+    def count() -> int:
+        total = _count(statement, bound)
+        pagination_parameters.item_count = total
+        if bound is not None and total >= bound:
+            pagination_parameters.total_is_lower_bound = True
+        return total
+
+    if first == 0:
+        rows = page()
+        if len(rows) < size:
+            pagination_parameters.item_count = len(rows)  # the only page: the total is exact, no count
+        else:
+            count()
+        return rows
+    # Later pages count first: a page past the end is answered without sending an absurd OFFSET.
+    if first >= count():
+        return []
+    return page()
+
+
+class PagedBlueprint(flask_smorest.Blueprint):
+    """A flask-smorest blueprint whose X-Pagination says when `total` is a lower bound (`count_limit`)."""
+
+    def _set_pagination_metadata(self, page_params, result, headers):
+        result, headers = super()._set_pagination_metadata(page_params, result, headers)
+        if getattr(page_params, "total_is_lower_bound", False):
+            metadata = json.loads(headers[self.PAGINATION_HEADER_NAME])
+            metadata["total_is_lower_bound"] = True
+            headers[self.PAGINATION_HEADER_NAME] = json.dumps(metadata)
+        return result, headers

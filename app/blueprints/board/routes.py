@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from app.blueprints.board import service
 from app.blueprints.board.schemas import BoardArgs, BoardRowOut
 from app.common.authz import requires
+from app.common.listing import PagedBlueprint
 from app.common.roles import Role
 
-blp = Blueprint("board", __name__, url_prefix="/api/v1/t/<tenant_code>/board",
-                description="The desk board (调度看板): incidents in hand with their instructions and clocks")
+blp = PagedBlueprint("board", __name__, url_prefix="/api/v1/t/<tenant_code>/board",
+                      description="The desk board (调度看板): incidents in hand with their instructions and clocks")
 
 
 @blp.route("")

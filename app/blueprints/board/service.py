@@ -16,7 +16,7 @@ from app.blueprints.incidents.presentation import incident_out
 from app.blueprints.instructions.machine import State
 from app.blueprints.instructions.models import Extension, ExtensionState, Instruction
 from app.blueprints.units.models import Unit
-from app.common.listing import paginate
+from app.common.listing import COUNT_LIMIT, paginate
 from app.common.models import utcnow
 from app.extensions import db
 
@@ -89,7 +89,7 @@ def board(*, actor, pagination, now: datetime | None = None, **filters) -> list[
         statement = statement.where(exists().where(Instruction.incident_id == Incident.id, *conditions))
     severity_rank = case(_SEVERITY_RANK, value=Incident.severity, else_=3)
     statement = statement.order_by(case((is_overdue, 0), else_=1), severity_rank, Incident.received_at.desc())
-    incidents = paginate(statement, pagination, tiebreak=Incident.id.desc())
+    incidents = paginate(statement, pagination, tiebreak=Incident.id.desc(), count_limit=COUNT_LIMIT)
     return _with_instructions(incidents, actor, now)
 
 

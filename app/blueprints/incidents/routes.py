@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from app.blueprints.incidents import desk, service, timeline
 from app.blueprints.incidents.presentation import etag, incident_out
@@ -12,12 +11,13 @@ from app.blueprints.incidents.schemas import (CallOut, IncidentCreateIn, Inciden
                                               IncidentOut, IncidentUpdateIn, IntakeArgs, IntakeOut, MergeCallIn, TimelineOut,
                                               CallbackIn, CancelIncidentIn, CloseIn, MergeIn, UrgeIn)
 from app.common.authz import requires
+from app.common.listing import PagedBlueprint
 from app.common.idempotency import idempotent
 from app.common.versions import expected_version
 from app.common.roles import TENANT_ROLES, Role
 
-blp = Blueprint("incidents", __name__, url_prefix="/api/v1/t/<tenant_code>/incidents",
-                description="Incidents (警情): intake by the desk (接警), repeat calls (并单), search")
+blp = PagedBlueprint("incidents", __name__, url_prefix="/api/v1/t/<tenant_code>/incidents",
+                      description="Incidents (警情): intake by the desk (接警), repeat calls (并单), search")
 
 DESK = (Role.DISPATCHER,)
 READERS = (Role.DISPATCHER, Role.TENANT_ADMIN, Role.LEADER, Role.PROVINCIAL_SUPERVISOR)

@@ -12,7 +12,7 @@ from app.blueprints.incidents import text as search_text
 from app.blueprints.incidents.models import Incident, IncidentCall, IncidentState
 from app.blueprints.incidents.numbering import next_number
 from app.blueprints.routing import service as routing
-from app.common.listing import paginate, sort_clause
+from app.common.listing import COUNT_LIMIT, paginate, sort_clause
 from app.common.models import utcnow
 from app.database import unit_of_work
 from app.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
@@ -193,7 +193,7 @@ def list_incidents(*, pagination, q: str | None = None, state: list[str] | None 
         order = sort_clause(Incident, sort, SORTABLE)
     except ValueError:
         raise Unprocessable(errors={"sort": [f"Sort by one of {sorted(SORTABLE)}, '-' for descending."]}) from None
-    return paginate(statement.order_by(order), pagination, tiebreak=Incident.id.desc())
+    return paginate(statement.order_by(order), pagination, tiebreak=Incident.id.desc(), count_limit=COUNT_LIMIT)
 
 
 def search_statement(q: str):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from app.blueprints.instructions import service, views
 from app.blueprints.instructions.schemas import (AcknowledgeIn, ArriveIn, DeskActionIn, ExtensionApproveIn,
@@ -18,12 +17,13 @@ from app.blueprints.instructions.schemas import (AcknowledgeIn, ArriveIn, DeskAc
                                                  InstructionListArgs, InstructionOut, IssueIn, ProgressIn, ReissueIn,
                                                  ResolveIn, ReturnIn, ReviewIn, SetOutIn)
 from app.common.authz import requires
+from app.common.listing import PagedBlueprint
 from app.common.idempotency import idempotent
 from app.common.versions import expected_version
 from app.common.roles import TENANT_ROLES, Role
 
-blp = Blueprint("instructions", __name__, url_prefix="/api/v1/t/<tenant_code>",
-                description="Instructions (指令): issue, acknowledge, return, arrive, resolve, cancel, redo")
+blp = PagedBlueprint("instructions", __name__, url_prefix="/api/v1/t/<tenant_code>",
+                      description="Instructions (指令): issue, acknowledge, return, arrive, resolve, cancel, redo")
 
 READERS = (*sorted(TENANT_ROLES), Role.PROVINCIAL_SUPERVISOR)
 UNIT = (Role.UNIT_LIAISON, Role.UNIT_LEADER, Role.RESPONDER)

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.blueprints.instructions.models import Instruction, InstructionResponder
 from app.blueprints.units.models import Unit
-from app.common.listing import paginate
+from app.common.listing import COUNT_LIMIT, paginate
 from app.common.roles import Role
 from app.errors import Forbidden, NotFound
 from app.extensions import db
@@ -31,11 +31,11 @@ def unit_inbox(*, unit_id: int, actor, pagination, state: list[str] | None = Non
         if not actor.has_role(Role.UNIT_LIAISON, Role.UNIT_LEADER):
             statement = statement.where(Instruction.id.in_(
                 select(InstructionResponder.instruction_id).where(InstructionResponder.user_id == actor.id)))
-    return paginate(_filtered(statement, state), pagination)
+    return paginate(_filtered(statement, state), pagination, count_limit=COUNT_LIMIT)
 
 
 def my_tasks(*, actor, pagination, state: list[str] | None = None) -> list[Instruction]:
     """The caller's own tasks (我的任务): instructions that name them as a responder, newest first."""
     statement = select(Instruction).where(Instruction.id.in_(
         select(InstructionResponder.instruction_id).where(InstructionResponder.user_id == actor.id)))
-    return paginate(_filtered(statement, state), pagination)
+    return paginate(_filtered(statement, state), pagination, count_limit=COUNT_LIMIT)
