@@ -107,13 +107,15 @@ def drop_database(name: str) -> None:
 
 
 def source_tree() -> tuple[Path, str]:
-    """The committed code (HEAD) exported to var/bench/src-<commit>, with this benchmark copied in.
+    """The committed code (HEAD, or $LIANDONG_BENCH_COMMIT) exported to var/bench/src-<commit>, with this
+    benchmark copied in.
 
     gunicorn and the migrations run from there, not from the working tree, which others edit while a
     run is going; the results name the commit. `python -m` puts the current directory first on
     sys.path, ahead of the editable install, so the exported `app` is the one imported."""
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, check=True, capture_output=True,
-                            text=True).stdout.strip()
+    # LIANDONG_BENCH_COMMIT measures another commit than HEAD (a before/after pair on the same data).
+    commit = subprocess.run(["git", "rev-parse", os.environ.get("LIANDONG_BENCH_COMMIT") or "HEAD"],
+                            cwd=PROJECT_ROOT, check=True, capture_output=True, text=True).stdout.strip()
     dest = BENCH_VAR / f"src-{commit[:12]}"
     if not dest.exists():
         partial = BENCH_VAR / f"src-{commit[:12]}.partial"

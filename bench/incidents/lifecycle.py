@@ -562,6 +562,20 @@ def table(title: str, summary: dict, extra: dict | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def reset_in_hand(db_name: str, state: dict) -> None:
+    """Close the incidents that earlier runs created and left open or resolved (ids above the loaded ones)."""
+    loaded_max = state.get("loaded_max_incident_id") or state.get("load", {}).get("incidents_requested")
+    if not loaded_max:
+        raise SystemExit("--reset-in-hand: the state file does not say which incidents were loaded")
+    engine = common.owner_engine(db_name)
+    with engine.begin() as connection:
+        closed = connection.execute(text(
+            "UPDATE incidents SET state = 'closed', closed_at = now(), version = version + 1 "
+            "WHERE id > :loaded AND state IN ('open', 'resolved')"), {"loaded": loaded_max}).rowcount
+    engine.dispose()
+    print(f"reset: closed {closed} incidents earlier runs left in hand", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, help="the database setup.py filled")
@@ -579,6 +593,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="gunicorn workers (the product: WEB_CONCURRENCY, default 2)")
     parser.add_argument("--port", type=int, default=8187)
     parser.add_argument("--out", help="write the results as JSON here")
+    parser.add_argument("--reset-in-hand", action="store_true",
+                        help="first close (as the owner, in SQL) the incidents earlier runs left in hand, so every "
+                             "run starts with the board of the loaded data (the mix never closes its incidents)")
     args = parser.parse_args(argv)
 
     state = common.load_state(args.db)
@@ -591,6 +608,8 @@ def main(argv: list[str] | None = None) -> int:
     source, commit = common.source_tree()
     print(f"code: {commit} (exported to {source}); gunicorn workers: {args.workers}", flush=True)
     common.migrate(args.db, state, source)
+    if args.reset_in_hand:
+        reset_in_hand(args.db, state)
     server = start_gunicorn(args.db, state, args.port, args.workers, log_path, source)
     sampler = WaitSampler(args.db)
     sampler.start()
