@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, literal, select
+from sqlalchemy.orm import lazyload
 
 from app.blueprints.audit import service as audit
 from app.blueprints.catalogue.models import Category, Route, Severity
@@ -14,6 +15,7 @@ from app.blueprints.incidents.numbering import next_number
 from app.blueprints.routing import service as routing
 from app.common.listing import COUNT_LIMIT, paginate, sort_clause
 from app.common.models import utcnow
+from app.common.sessions import keep_state_after_commit
 from app.database import unit_of_work
 from app.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from app.extensions import db
@@ -39,7 +41,10 @@ def _check_received_at(received_at: datetime, now: datetime) -> None:
 
 
 def _level_two_category(category_id: int) -> Category:
-    category = db.session.execute(select(Category).where(Category.id == category_id)).scalar_one_or_none()
+    # The category's own columns only: its assists and served duties (selectin) are not needed here.
+    category = db.session.execute(select(Category).where(Category.id == category_id)
+                                  .options(lazyload(Category.assists), lazyload(Category.served))
+                                  ).scalar_one_or_none()
     if category is None or category.parent_id is None or not category.is_active:
         raise Unprocessable("category_not_found", "No such active level-2 category in this district.",
                             errors={"category_id": ["Unknown level-2 category."]})
@@ -64,6 +69,7 @@ def intake(*, tenant, actor, source: str, description: str, address: str = "", a
     now = now or utcnow()
     received_at = received_at or now
     _check_received_at(received_at, now)
+    keep_state_after_commit()  # the route answers with the incident as written
     with unit_of_work() as uow:
         category = _level_two_category(category_id) if category_id is not None else None
         incident = Incident(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from app.blueprints.audit import service as audit
 from app.blueprints.catalogue.models import Category, Severity
@@ -24,6 +25,7 @@ from app.blueprints.users.models import User
 from app.common import events
 from app.common.models import utcnow
 from app.common.roles import Role
+from app.common.sessions import keep_state_after_commit
 from app.database import unit_of_work
 from app.errors import Conflict, NotFound, Unprocessable
 from app.extensions import db
@@ -79,7 +81,10 @@ def _police_unit() -> Unit:
 
 def clocks_for(incident: Incident, unit: Unit, issued_at: datetime, needs_site_visit: bool | None):
     tenant = db.session.get(Tenant, incident.tenant_id)
-    category = (db.session.execute(select(Category).where(Category.id == incident.category_id)).scalar_one_or_none()
+    # The clocks need the category's own columns, not its assists and served duties (selectin otherwise).
+    category = (db.session.execute(select(Category).where(Category.id == incident.category_id)
+                                   .options(lazyload(Category.assists), lazyload(Category.served))
+                                   ).scalar_one_or_none()
                 if incident.category_id is not None else None)
     return plan_clocks(tenant=tenant, duty_class=unit.duty_class, severity=incident.severity,
                        area=incident.area_type, issued_at=issued_at, category=category,
@@ -93,7 +98,8 @@ def _new_instruction(uow, incident: Incident, unit: Unit, *, role: str, note: st
         tenant_id=incident.tenant_id, incident_id=incident.id, unit_id=unit.id, role=role, note=note,
         state=State.ISSUED.value, version=1, needs_site_visit=plan.needs_site_visit, issued_at=now,
         issued_by_user_id=actor.id, acknowledge_by=plan.deadlines.acknowledge_by,
-        arrive_by=plan.deadlines.arrive_by, resolve_by=plan.deadlines.resolve_by, reissue_of_id=reissue_of_id)
+        arrive_by=plan.deadlines.arrive_by, resolve_by=plan.deadlines.resolve_by, reissue_of_id=reissue_of_id,
+        responders=[])  # none yet: an empty collection, so answering with it loads nothing
     db.session.add(instruction)
     db.session.flush()
     after = {"unit_id": unit.id, "role": role, "note": note, "acknowledge_by": instruction.acknowledge_by,
@@ -146,6 +152,7 @@ def issue(*, incident_id: int, actor, instructions: list[dict], needs_site_visit
     Route `police_first` also instructs the police unit (first response) when the desk did not name it;
     route `police` instructs the police unit only. A major incident tells the leadership group.
     """
+    keep_state_after_commit()  # the route answers with the instructions as written
     with unit_of_work() as uow:
         incident = lock_incident(incident_id)
         if incident.state not in IN_HAND:
@@ -155,7 +162,8 @@ def issue(*, incident_id: int, actor, instructions: list[dict], needs_site_visit
         if len(set(unit_ids)) != len(unit_ids):
             raise Unprocessable("unit_named_twice", "One instruction per unit.",
                                 errors={"instructions": ["A unit is named twice."]})
-        units = {unit.id: unit for unit in db.session.execute(select(Unit).where(Unit.id.in_(unit_ids))).scalars()}
+        units = {unit.id: unit for unit in db.session.execute(
+            select(Unit).where(Unit.id.in_(unit_ids)).options(lazyload(Unit.responsibilities))).scalars()}
         for index, unit_id in enumerate(unit_ids):
             unit = units.get(unit_id)
             if unit is None or not unit.is_active or unit.kind == UnitKind.SUPERVISOR:
@@ -189,5 +197,6 @@ def issue(*, incident_id: int, actor, instructions: list[dict], needs_site_visit
             _notify_leaders(incident, uow)
         # New work on a resolved incident (a returned job given to another unit) opens it again.
         db.session.flush()
+        reminders.announce(uow, incident=incident, instructions=created)  # 通知: the units are told
         follow_instructions(incident, actor=actor, instruction=created[-1])
     return created

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.blueprints.incidents.models import Incident
 from app.blueprints.instructions import events as ev
@@ -30,6 +31,7 @@ from app.blueprints.users.models import User
 from app.common import events
 from app.common.models import utcnow
 from app.common.roles import UNIT_ROLES, Role
+from app.common.sessions import keep_state_after_commit
 from app.database import unit_of_work
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.extensions import db
@@ -117,13 +119,20 @@ def _transition(instruction_id: int, transition: Transition, *, actor, expected_
     `facts(instruction)` adds what the machine's guards need to know from other rows (a pending
     extension), read under the lock; `effect(instruction)` completes the change after the checks passed.
     """
+    keep_state_after_commit()  # the route answers with the instruction as written
     with unit_of_work() as uow:
-        found = db.session.execute(select(Instruction.incident_id).where(Instruction.id == instruction_id)).first()
-        if found is None:
+        # The incident of the instruction, locked, in one statement (an instruction never changes incident).
+        incident = db.session.execute(
+            select(Incident).where(Incident.id == select(Instruction.incident_id)
+                                   .where(Instruction.id == instruction_id).scalar_subquery())
+            .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
+        if incident is None:
             raise NotFound("instruction_not_found", "No such instruction.")
-        incident = lock_incident(found.incident_id)
-        instruction = db.session.execute(select(Instruction).where(Instruction.id == instruction_id)
-                                         .with_for_update().execution_options(populate_existing=True)).scalar_one()
+        # Then the instruction, with its responders in the same statement (the lock is the instruction's row).
+        instruction = db.session.execute(
+            select(Instruction).where(Instruction.id == instruction_id)
+            .options(joinedload(Instruction.responders))
+            .with_for_update(of=Instruction).execution_options(populate_existing=True)).unique().scalar_one()
         on_duty_now = False
         if (actor.has_role(Role.RESPONDER) and transition in machine.ON_DUTY_TRANSITIONS
                 and actor.unit_id == instruction.unit_id):
@@ -172,9 +181,8 @@ def acknowledge(*, instruction_id: int, actor, responder_ids: list[int] = (), ve
     def name_responders(instruction: Instruction) -> None:
         if not responder_ids:
             return
-        users = list(db.session.execute(select(User).where(
-            User.id.in_(responder_ids), User.unit_id == instruction.unit_id, User.is_active.is_(True))
-        ).unique().scalars())
+        users = db.session.execute(select(User.id, User.roles).where(
+            User.id.in_(responder_ids), User.unit_id == instruction.unit_id, User.is_active.is_(True))).all()
         known = {user.id for user in users if set(user.roles) & {r.value for r in UNIT_ROLES}}
         if missing := [uid for uid in responder_ids if uid not in known]:
             raise Unprocessable("responder_not_in_unit", "Responders must be active users of the instructed unit.",
