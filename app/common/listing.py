@@ -40,11 +40,15 @@ def _count(statement: Select, limit: int | None) -> int:
     return db.session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
 
 
-def paginate(statement: Select, pagination_parameters, *, tiebreak=None, count_limit: int | None = None) -> list[Any]:
+def paginate(statement: Select, pagination_parameters, *, tiebreak=None, count_limit: int | None = None,
+             total_in_page: bool = False) -> list[Any]:
     """One page of `statement`, and its total for flask-smorest's X-Pagination header.
 
     `count_limit`: count at most `max(count_limit, first_item + page_size) + 1` rows; a total that
-    reaches it is reported as a lower bound (see the module's docstring)."""
+    reaches it is reported as a lower bound (see the module's docstring).
+    `total_in_page`: the first page carries the exact total as `count(*) OVER ()`, so no second query.
+    Only for statements whose order already makes PostgreSQL read every match (a sort of computed keys,
+    as the board's): for an index walk that stops after one page it would read the whole result."""
     first, size = pagination_parameters.first_item, pagination_parameters.page_size
     ordered = statement.order_by(tiebreak) if tiebreak is not None else statement
     # (An absurd page number must not make the LIMIT itself overflow PostgreSQL's bigint.)
@@ -60,6 +64,11 @@ def paginate(statement: Select, pagination_parameters, *, tiebreak=None, count_l
             pagination_parameters.total_is_lower_bound = True
         return total
 
+    if first == 0 and total_in_page:
+        result = db.session.execute(ordered.add_columns(func.count().over().label("_total")).limit(size))
+        pairs = list(result.unique().all())
+        pagination_parameters.item_count = pairs[0][1] if pairs else 0
+        return [pair[0] for pair in pairs]
     if first == 0:
         rows = page()
         if len(rows) < size:

@@ -9,6 +9,7 @@ from app.blueprints.incidents.models import IncidentState
 from app.blueprints.incidents.schemas import IncidentOut
 from app.blueprints.instructions.machine import State
 from app.blueprints.instructions.schemas import InstructionOut
+from app.common.dumping import FastDump
 from app.common.fields import QueryId
 
 
@@ -26,7 +27,7 @@ class BoardArgs(ma.Schema):
                                                          "`unit_id`/`instruction_state`: no instruction is late)"})
 
 
-class BoardInstructionOut(ma.Schema):
+class BoardInstructionOut(FastDump, ma.Schema):
     instruction = ma.fields.Nested(InstructionOut)
     unit_name = ma.fields.String()
     unit_short_name = ma.fields.String(allow_none=True)
@@ -35,7 +36,7 @@ class BoardInstructionOut(ma.Schema):
     has_pending_extension = ma.fields.Boolean()
 
 
-class BoardRowOut(ma.Schema):
+class BoardRowOut(FastDump, ma.Schema):
     incident = ma.fields.Nested(IncidentOut)
     instructions = ma.fields.List(ma.fields.Nested(BoardInstructionOut))
     is_overdue = ma.fields.Boolean()

@@ -1,15 +1,16 @@
 """The desk board (指挥调度看板): the incidents still in hand with their instructions, states and clocks.
 
-One page of incidents costs three queries: the count, the page, and the page's instructions with
-their units. The filters on instructions (unit, state, overdue) are one EXISTS, so they hold for the
-same instruction: "overdue at the water company" means the water company's instruction is late.
+One page of incidents costs three queries: the page with its total (`count(*) OVER ()`), the page's
+instructions with their units and whether an extension is pending, and their responders. The filters on
+instructions (unit, state, overdue) are one EXISTS, so they hold for the same instruction: "overdue at
+the water company" means the water company's instruction is late.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, false, or_, select
+from sqlalchemy import and_, case, exists, or_, select
 
 from app.blueprints.incidents.models import Incident, IncidentState
 from app.blueprints.incidents.presentation import incident_out
@@ -89,25 +90,27 @@ def board(*, actor, pagination, now: datetime | None = None, **filters) -> list[
         statement = statement.where(exists().where(Instruction.incident_id == Incident.id, *conditions))
     severity_rank = case(_SEVERITY_RANK, value=Incident.severity, else_=3)
     statement = statement.order_by(case((is_overdue, 0), else_=1), severity_rank, Incident.received_at.desc())
-    incidents = paginate(statement, pagination, tiebreak=Incident.id.desc(), count_limit=COUNT_LIMIT)
+    # The order (overdue first) makes PostgreSQL evaluate every incident in hand anyway: the first page
+    # carries its total instead of a second pass for the count.
+    incidents = paginate(statement, pagination, tiebreak=Incident.id.desc(), count_limit=COUNT_LIMIT,
+                         total_in_page=True)
     return _with_instructions(incidents, actor, now)
 
 
 def _with_instructions(incidents: list[Incident], actor, now: datetime) -> list[dict]:
     if not incidents:
         return []
-    rows = list(db.session.execute(select(Instruction, Unit.name, Unit.short_name)
+    has_pending = exists().where(Extension.instruction_id == Instruction.id,
+                                 Extension.state == ExtensionState.PENDING.value)
+    rows = list(db.session.execute(select(Instruction, Unit.name, Unit.short_name, has_pending)
                                    .join(Unit, Unit.id == Instruction.unit_id)
                                    .where(Instruction.incident_id.in_([i.id for i in incidents]))
                                    .order_by(Instruction.id)).all())
-    pending = set(db.session.execute(select(Extension.instruction_id).where(
-        Extension.instruction_id.in_([row.Instruction.id for row in rows]) if rows else false(),
-        Extension.state == ExtensionState.PENDING.value)).scalars())
     by_incident: dict[int, list[dict]] = {}
-    for instruction, unit_name, unit_short_name in rows:
+    for instruction, unit_name, unit_short_name, pending in rows:
         by_incident.setdefault(instruction.incident_id, []).append({
             "instruction": instruction, "unit_name": unit_name, "unit_short_name": unit_short_name,
-            "overdue": overdue_clocks(instruction, now), "has_pending_extension": instruction.id in pending})
+            "overdue": overdue_clocks(instruction, now), "has_pending_extension": bool(pending)})
     out = []
     for incident in incidents:
         instructions = by_incident.get(incident.id, [])

@@ -6,6 +6,7 @@ from marshmallow import validate
 
 from app.blueprints.catalogue.models import Route, Severity
 from app.blueprints.incidents.models import AreaType, IncidentState, Satisfaction, Source
+from app.common.dumping import FastDump
 from app.common.fields import Id, QueryId
 
 _SOURCE = validate.OneOf([s.value for s in Source])
@@ -69,7 +70,7 @@ class CallOut(ma.Schema):
     merged_at = ma.fields.AwareDateTime()
 
 
-class IncidentOut(ma.Schema):
+class IncidentOut(FastDump, ma.Schema):
     id = ma.fields.Integer()
     number = ma.fields.String()
     source = ma.fields.String()

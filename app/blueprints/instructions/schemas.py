@@ -8,6 +8,7 @@ from app.blueprints.instructions.models import InstructionRole
 from app.blueprints.instructions.machine import State
 from app.blueprints.instructions.results import RESULT_CODES
 from app.blueprints.rosters.schemas import TenantDateTime
+from app.common.dumping import FastDump
 from app.common.fields import Id
 
 _TEXT = validate.Length(max=4000)
@@ -126,7 +127,7 @@ class ReissueIn(ma.Schema):
     note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class InstructionOut(ma.Schema):
+class InstructionOut(FastDump, ma.Schema):
     id = ma.fields.Integer()
     incident_id = ma.fields.Integer()
     unit_id = ma.fields.Integer()

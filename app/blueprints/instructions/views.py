@@ -22,7 +22,9 @@ def _filtered(statement, state: list[str] | None):
 def unit_inbox(*, unit_id: int, actor, pagination, state: list[str] | None = None) -> list[Instruction]:
     """A unit's inbox (单位待办): its instructions, newest first. Unit users see only their own unit's;
     a responder only those naming them."""
-    if db.session.execute(select(Unit.id).where(Unit.id == unit_id)).first() is None:
+    # A user's own unit exists (users reference it by foreign key, in their tenant): no query for it.
+    own_unit = actor.unit_id == unit_id and actor.tenant_id is not None
+    if not own_unit and db.session.execute(select(Unit.id).where(Unit.id == unit_id)).first() is None:
         raise NotFound("unit_not_found", "No such unit.")
     statement = select(Instruction).where(Instruction.unit_id == unit_id)
     if not actor.has_role(*_READS_EVERY_UNIT):
