@@ -36,6 +36,12 @@ def prepare(*, seed: bool) -> Settings:
     return Settings.from_env()
 
 
+def gunicorn_command(host: str, port: int, workers: int, app: str = "wsgi:app") -> list[str]:
+    """How the API is served; bench/incidents/lifecycle.py starts gunicorn with this same command line."""
+    return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+            "--access-logfile", "-", app]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-seed", action="store_true", help="do not seed the demo district")
@@ -46,9 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = prepare(seed=not args.no_seed)
     host = os.environ.get("HOST", "127.0.0.1")
     env = dict(os.environ)
-    children = [subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{settings.port}", "--workers",
-         str(args.workers), "--access-logfile", "-", "wsgi:app"], cwd=PROJECT_ROOT, env=env)]
+    children = [subprocess.Popen(gunicorn_command(host, settings.port, args.workers), cwd=PROJECT_ROOT, env=env)]
     if not args.no_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "worker"], cwd=PROJECT_ROOT, env=env))
     print(f"\nLiandong is running: http://{host}:{settings.port}/  API docs: "

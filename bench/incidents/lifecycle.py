@@ -508,10 +508,17 @@ def start_gunicorn(db_name: str, state: dict, port: int, workers: int, log_path,
     """The launcher's command line (app/launcher.py), serving bench.incidents.wsgi:app from `source`."""
     env = common.app_environment(db_name, state, production=True)
     log = open(log_path, "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(workers),
-         "--access-logfile", "-", "bench.incidents.wsgi:app"],
-        cwd=source, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # The launcher's own command line, from the exported tree (its cwd comes first on sys.path); commits
+    # from before app.launcher.gunicorn_command existed used this literal one.
+    asked = subprocess.run(
+        [sys.executable, "-c", "import json; from app.launcher import gunicorn_command; "
+         f"print(json.dumps(gunicorn_command({HOST!r}, {port}, {workers}, 'bench.incidents.wsgi:app')))"],
+        cwd=source, env=env, capture_output=True, text=True)
+    command = (json.loads(asked.stdout.strip().splitlines()[-1]) if asked.returncode == 0 else
+               [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(workers),
+                "--access-logfile", "-", "bench.incidents.wsgi:app"])
+    print(f"gunicorn: {' '.join(command[1:])}", flush=True)
+    process = subprocess.Popen(command, cwd=source, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 90
     while time.time() < deadline:
         if process.poll() is not None:
