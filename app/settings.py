@@ -104,6 +104,7 @@ class Settings:
     notify_lease_seconds: int = 120              # a claimed row is retried after this if its worker died
     notify_timeout_seconds: int = 10
     notify_concurrency: int = 8                  # HTTP deliveries (SMS gateway, webhooks) in flight at once
+    delivery_workers: int = 1                    # extra worker processes of `python -m worker`, outbox first
     sms_driver: str = "log"                      # log: without a tenant gateway, log instead of sending
     public_base_url: str = "http://127.0.0.1:8000"
     smtp_host: str | None = None                 # unset: e-mails are logged, not sent
@@ -185,6 +186,7 @@ class Settings:
             notify_lease_seconds=_int("NOTIFY_LEASE_SECONDS", 120),
             notify_timeout_seconds=_int("NOTIFY_TIMEOUT_SECONDS", 10),
             notify_concurrency=_int("NOTIFY_CONCURRENCY", 8),
+            delivery_workers=_int("DELIVERY_WORKERS", 1),
             sms_driver=os.environ.get("SMS_DRIVER", "http" if env == "production" else "log"),
             public_base_url=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             smtp_host=os.environ.get("SMTP_HOST") or None,

@@ -56,7 +56,7 @@ def test_nothing_lost_across_a_restart(test_env):
                                        "WHERE state = 'fired'").fetchone()
             audited = connection.execute("SELECT count(*), count(DISTINCT after->>'timer_id') FROM audit_events "
                                          "WHERE action = 'reminder.yellow'").fetchone()
-            sms = connection.execute("SELECT state, count(*) FROM notifications WHERE channel = 'sms' "
+            sms = connection.execute("SELECT state, count(*) FROM notifications WHERE channel = 'sms' AND kind = 'reminder.yellow' "
                                      "GROUP BY state").fetchall()
             early = connection.execute("SELECT count(*) FROM timers WHERE fired_at < due_at").fetchone()[0]
     assert fired[:2] == (TIMERS, TIMERS)

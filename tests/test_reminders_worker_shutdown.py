@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import time
 
 from tests.reminders_support import wait_for, wait_for_worker, worker_process
 
@@ -11,7 +13,14 @@ def test_sigterm_stops_worker_and_cron(test_env, redis_client):
     with worker_process(test_env) as process:
         wait_for_worker(redis_client, process)
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        try:
+            assert process.wait(timeout=30) == 0
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGUSR1)  # every process of the group writes its stacks to stderr
+            time.sleep(2)  # let them write before the fixture kills the group; this is a failure path only
+            os.killpg(process.pid, signal.SIGKILL)
+            raise AssertionError("the worker did not stop within 30 s; stacks:\n"
+                                 + process.stderr.read().decode(errors="replace")[-20000:]) from None
         # The cron child was stopped and reaped with it: nothing is left in the process group.
         def group_gone():
             try:

@@ -1,16 +1,22 @@
-"""`python -m worker`: an RQ worker on every queue, with RQ's scheduler, plus the cron sweeps.
+"""`python -m worker`: RQ workers on every queue, with RQ's scheduler, plus the cron sweeps.
 
-The cron scheduler runs in a child process; RQ's scheduler (for `enqueue_at`) runs
-inside the worker (`with_scheduler=True`). Jobs are hints: each re-reads its rows
-in PostgreSQL, so a lost or duplicated job does no harm.
+Processes (one process group):
+- this process: a worker listening `critical` first (the timers), then the outbox, default, media;
+- DELIVERY_WORKERS children (default 1): workers listening to the outbox (`delivery`) first, then the
+  rest. Firing and delivering thus run side by side on two cores; either helps with the other's queue
+  when its own is empty, and if a child dies this process still serves every queue;
+- the cron child (RQ's CronScheduler) enqueueing the sweeps.
+RQ's scheduler (for `enqueue_at`) runs inside the workers (`with_scheduler=True`). Jobs are hints: each
+re-reads its rows in PostgreSQL, so a lost or duplicated job does no harm.
 
 SIGTERM (or Ctrl-C) is a warm shutdown: RQ lets the running job finish (a job walking every tenant
-stops after the current tenant: `worker.context.until_shutdown`), `work()` returns, and the cron child
-is stopped and reaped. A second SIGTERM stops at once; whatever a killed job left
-half done is still pending in PostgreSQL and the next sweep finishes it.
+stops after the current tenant: `worker.context.until_shutdown`), `work()` returns, and the children
+are stopped and reaped. A second SIGTERM stops at once; whatever a killed job left half done is still
+pending in PostgreSQL and the next sweep finishes it.
 """
 from __future__ import annotations
 
+import faulthandler
 import logging
 import multiprocessing
 import signal
@@ -20,7 +26,7 @@ from rq import SimpleWorker
 
 from worker.context import get_app, request_shutdown
 from worker.cron import run_cron
-from worker.queues import QUEUES
+from worker.queues import DELIVERY_FIRST, QUEUES
 
 log = logging.getLogger("liandong.worker")
 
@@ -39,25 +45,45 @@ class Worker(SimpleWorker):
         super().request_stop(signum, frame)
 
 
-def main() -> int:
+def _on_startup() -> None:
     signal.signal(signal.SIGTERM, _stop_during_startup)
     signal.signal(signal.SIGINT, _stop_during_startup)
+    # `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck worker is doing.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
+def run_worker(queues: tuple[str, ...]) -> None:
+    """One worker process: jobs run in this process (SimpleWorker), inside the app context; a job that
+    dies loses nothing: its truth is in PostgreSQL and the sweeps pick it up again."""
+    _on_startup()
     app = get_app()
     settings = app.extensions["liandong_settings"]
-    redis = app.extensions["liandong_redis"]
-    cron = multiprocessing.get_context("spawn").Process(
-        target=run_cron, args=(settings.redis_url, settings.sweep_seconds, settings.reminder_sweep_seconds),
-        daemon=True, name="cron")
-    cron.start()
+    with app.app_context():
+        worker = Worker(list(queues), connection=app.extensions["liandong_redis"])
+        worker.work(with_scheduler=True, logging_level=settings.log_level)
+
+
+def main() -> int:
+    _on_startup()
+    settings = get_app().extensions["liandong_settings"]
+    spawn = multiprocessing.get_context("spawn")  # children build their own app and connections
+    children = [spawn.Process(target=run_cron, daemon=True, name="cron",
+                              args=(settings.redis_url, settings.sweep_seconds, settings.reminder_sweep_seconds))]
+    # Not daemonic: an RQ worker forks its scheduler, which a daemonic process may not do.
+    children += [spawn.Process(target=run_worker, args=(DELIVERY_FIRST,), daemon=False, name=f"delivery-{n}")
+                 for n in range(max(0, settings.delivery_workers))]
+    for child in children:
+        child.start()
     try:
-        with app.app_context():
-            # SimpleWorker runs jobs in this process, inside the app context; a job that dies
-            # loses nothing: its truth is in PostgreSQL and the sweeps pick it up again.
-            worker = Worker(list(QUEUES), connection=redis)
-            worker.work(with_scheduler=True, logging_level=settings.log_level)
+        run_worker(QUEUES)
     finally:
-        cron.terminate()
-        cron.join(timeout=10)
+        for child in children:
+            child.terminate()  # SIGTERM: a worker child finishes its job first
+        for child in children:
+            child.join(timeout=60)
+            if child.is_alive():
+                child.kill()
+                child.join(timeout=5)
         log.info("worker stopped")
     return 0
 

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from rq import Queue
 
-CRITICAL = "critical"  # reminders, notifications: latency matters
+CRITICAL = "critical"  # timers and their sweep: lateness is what the desk is promised
+DELIVERY = "delivery"  # the outbox: SMS gateway, webhooks, e-mail (network waits, in batches)
 DEFAULT = "default"
 MEDIA = "media"        # image processing: slow, must not delay the others
 
-# Listening order is priority order.
-QUEUES = (CRITICAL, DEFAULT, MEDIA)
+# Every queue, in the main worker's listening order (priority order).
+QUEUES = (CRITICAL, DELIVERY, DEFAULT, MEDIA)
+# The delivery worker's order: the outbox first, then help with whatever else waits.
+DELIVERY_FIRST = (DELIVERY, CRITICAL, DEFAULT, MEDIA)
 
 JOB_QUEUES: dict[str, str] = {
     "app.blueprints.ops.jobs.sweep_maintenance": DEFAULT,
@@ -18,7 +21,8 @@ JOB_QUEUES: dict[str, str] = {
     "app.blueprints.reminders.jobs.fire_timer": CRITICAL,
     "app.blueprints.reminders.jobs.fire_second": CRITICAL,
     "app.blueprints.reminders.jobs.sweep": CRITICAL,
-    "app.blueprints.notifications.jobs.deliver": CRITICAL,
+    "app.blueprints.notifications.jobs.deliver": DELIVERY,
+    "app.blueprints.notifications.jobs.sweep_outbox": DELIVERY,
 }
 
 

@@ -79,7 +79,8 @@ def main() -> int:
                 def done():
                     with engine.connect() as c:
                         return c.execute(text("SELECT count(*) FROM notifications WHERE channel = 'sms' "
-                                              "AND state = 'sent'")).scalar_one() >= len(timer_ids)
+                                              "AND kind = 'reminder.yellow' AND state = 'sent'")
+                                         ).scalar_one() >= len(timer_ids)
                 try:
                     wait_for(done, timeout=args.lead + args.window + args.max_wait, interval=0.5,
                              message="every SMS sent")
@@ -100,6 +101,8 @@ def main() -> int:
     fired = [(row.fired_at - row.due_at).total_seconds() for row in rows if row.fired_at is not None]
     received = {}
     for entry in gateway.delivered.values():
+        if ":timer:" not in entry["json"]["id"]:
+            continue  # the set-up's own notices (new instructions), not reminders
         timer_id = int(entry["json"]["id"].split(":timer:")[1].split(":")[0])
         received[timer_id] = (entry["at"] - due_of[timer_id]).total_seconds()
     result = {"timers": args.timers, "window_s": args.window, "sweep_s": args.sweep_seconds,

@@ -25,6 +25,7 @@ from email.utils import formatdate
 
 from flask import current_app
 from sqlalchemy import bindparam, literal_column, select, update
+from sqlalchemy.exc import OperationalError
 
 from app.blueprints.notifications.models import Channel, DeliveryState, Endpoint, Notification
 from app.blueprints.notifications.service import settings
@@ -141,6 +142,22 @@ def record(results: list[tuple[Claimed, Outcome]], tenant_id: int) -> dict:
     db.session.commit()
     counts["next_retry_at"] = next_retry
     return counts
+
+
+def _record_surely(results: list[tuple[Claimed, Outcome]], tenant_id: int, *, patience: float = 30.0) -> dict:
+    """`record`, retried while the database is unreachable (a restart, a failover): the messages have
+    gone out, and if their outcome were lost they would wait out their lease and be sent again."""
+    delay, deadline = 0.2, time.monotonic() + patience
+    while True:
+        try:
+            return record(results, tenant_id)
+        except OperationalError:
+            db.session.rollback()
+            if time.monotonic() + delay > deadline:
+                raise  # the lease still stands behind them: they are retried, with the same idempotency key
+            log.warning("could not record deliveries; retrying", extra={"tenant_id": tenant_id, "rows": len(results)})
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 # ---------------------------------------------------------------- channels
@@ -260,7 +277,7 @@ def deliver_due(tenant_id: int, *, limit: int | None = None, max_rounds: int = 5
         total["more"] = len(items) == limit  # a full batch: there may be more due
         if not items:
             break
-        counts = record(send_all(items), tenant_id)
+        counts = _record_surely(send_all(items), tenant_id)
         for key in ("sent", "retry", "failed"):
             total[key] += counts[key]
         if counts["next_retry_at"] is not None:

@@ -1,5 +1,6 @@
-"""Delivery jobs (RQ, `critical` queue). Jobs are hints: the outbox rows say what is still to send,
-so a lost, duplicated or late job does no harm; the sweep (`reminders.jobs.sweep`) delivers anything due.
+"""Delivery jobs (RQ, `delivery` queue, served first by the worker's delivery process). Jobs are hints:
+the outbox rows say what is still to send, so a lost, duplicated or late job does no harm; the outbox
+sweep (`sweep_outbox`, every REMINDER_SWEEP_SECONDS from the cron) delivers anything due.
 """
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from datetime import datetime
 from flask import current_app
 
 from app.blueprints.notifications import delivery
+from app.extensions import db
 from app.tenants.context import tenant_scope
-from worker.context import in_app_context
+from app.tenants.service import list_tenants
+from worker.context import in_app_context, until_shutdown
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +58,36 @@ def kick(tenant_id: int, at: datetime | None = None) -> bool:
     except Exception:  # noqa: BLE001 - Redis down: the sweep delivers
         log.warning("could not enqueue delivery", extra={"tenant_id": tenant_id}, exc_info=True)
         return False
+
+
+def sweep_outbox_tenant(tenant_id: int) -> dict:
+    """A few rounds of one tenant's due rows; a backlog goes on in delivery jobs, taking turns."""
+    with tenant_scope([tenant_id]):
+        delivered = delivery.deliver_due(tenant_id, max_rounds=3)
+    if delivered["more"]:
+        kick(tenant_id)
+    if delivered["next_retry_at"] is not None:
+        kick(tenant_id, at=delivered["next_retry_at"])
+    return {key: delivered[key] for key in ("sent", "retry", "failed")}
+
+
+@in_app_context
+def sweep_outbox() -> dict:
+    """Every tenant, one at a time, each in its own scope: deliver the due rows. A lost delivery job, a
+    flushed Redis or a worker killed mid-send (its lease runs out) costs at most one interval."""
+    total = {"sent": 0, "retry": 0, "failed": 0}
+    with tenant_scope(is_platform=True):
+        tenant_ids = [tenant.id for tenant in list_tenants()]
+        db.session.rollback()
+    for tenant_id in until_shutdown(tenant_ids):
+        try:
+            counts = sweep_outbox_tenant(tenant_id)
+        except Exception:  # noqa: BLE001 - one tenant's trouble must not stop the others
+            db.session.rollback()
+            log.exception("outbox sweep failed for a tenant", extra={"tenant_id": tenant_id})
+            continue
+        for key, value in counts.items():
+            total[key] += value
+    if any(total.values()):
+        log.info("outbox sweep", extra=total)
+    return total

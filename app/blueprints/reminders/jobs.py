@@ -8,9 +8,10 @@
 - `fire_timer(tenant_id, timer_id, token)` triggers one timer (a stale token or a fired timer: nothing;
   up to REMINDER_EARLY_WAIT_MS early: it waits), then fires the tenant's other due timers too.
 - `sweep()` runs every REMINDER_SWEEP_SECONDS from the cron: every tenant's past-due timers are fired
-  in batches (a Redis flush, a dead worker or a lost job costs at most one interval), the jobs of the
+  in batches (a Redis flush, a dead worker or a lost job costs at most one interval), and the jobs of the
   timers due before the next sweep are scheduled again (idempotent: same job id), so after a flush only
-  the timers due before the first sweep wait for a sweep; and the outbox's due rows are delivered.
+  the timers due before the first sweep wait for a sweep. The outbox has its own sweep
+  (`notifications.jobs.sweep_outbox`), run by the delivery process.
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from datetime import UTC, datetime
 
 from flask import current_app
 
-from app.blueprints.notifications import delivery
 from app.blueprints.notifications import jobs as notification_jobs
 from app.blueprints.reminders import firing
 from app.blueprints.reminders.models import FiredBy, job_id
@@ -78,13 +78,14 @@ def fire_second(tenant_id: int, second: int) -> dict:
     settings = _settings()
     queue = queue_for(fire_second, current_app.extensions["liandong_redis"])
     end = datetime.fromtimestamp(second + 1, UTC)
-    total = {"fired": 0, "cancelled": 0, "busy": 0, "external": False}
+    total = {"fired": 0, "cancelled": 0, "busy": 0}
     with tenant_scope([tenant_id]):
         for _ in range(100):
             counts = firing.fire_due(tenant_id, fired_by=FiredBy.JOB, limit=settings.reminder_batch_size)
             for key in ("fired", "cancelled", "busy"):
                 total[key] += counts[key]
-            total["external"] = total["external"] or counts["external"]
+            if counts["external"]:
+                notification_jobs.kick(tenant_id)  # each slice's messages go out now, not after the second
             upcoming = firing.next_due_before(tenant_id, end)
             if upcoming is None:
                 break
@@ -92,20 +93,13 @@ def fire_second(tenant_id: int, second: int) -> dict:
             if wait > settings.reminder_early_wait_ms / 1000:
                 break  # started far too early (clock trouble): the sweep or a later trigger fires it
             if queue.count > 0:
-                # Other work is waiting (deliveries, other tenants' triggers): don't hold the worker for
+                # Other work is waiting (other seconds' or tenants' triggers): don't hold the worker for
                 # precision. What is left of this second is fired by the next trigger or the sweep.
                 total["yielded"] = True
                 break
-            if wait > 0.05:
-                # Idle until the next timer: deliver a small batch of the tenant's outbox meanwhile.
-                sent = delivery.deliver_due(tenant_id, max_rounds=1, limit=25)
-                total["delivered"] = total.get("delivered", 0) + sent["sent"]
-                wait = (upcoming - utcnow()).total_seconds()
             # Dense seconds are fired in slices of REMINDER_SLICE_MS: a transaction per slice, not per timer.
             if wait > 0:
                 time.sleep(max(wait, settings.reminder_slice_ms / 1000))
-    if total["external"]:
-        notification_jobs.kick(tenant_id)
     return total
 
 
@@ -154,20 +148,15 @@ def sweep_tenant(tenant_id: int) -> dict:
     with tenant_scope([tenant_id]):
         fired = firing.fire_due(tenant_id, fired_by=FiredBy.SWEEP, limit=settings.reminder_batch_size)
         rearm(tenant_id, settings.reminder_sweep_seconds * 1.5)
-        # A few rounds only: a backlog is left to delivery jobs, which take turns with the timers' jobs.
-        delivered = delivery.deliver_due(tenant_id, max_rounds=3)
-    if delivered["more"]:
-        notification_jobs.kick(tenant_id)
-    if delivered["next_retry_at"] is not None:
-        notification_jobs.kick(tenant_id, at=delivered["next_retry_at"])
-    return {"fired": fired["fired"], "cancelled": fired["cancelled"], "busy": fired["busy"],
-            "sent": delivered["sent"], "retry": delivered["retry"], "failed": delivered["failed"]}
+    if fired["external"]:
+        notification_jobs.kick(tenant_id)  # the outbox sweep would deliver them too, a sweep later
+    return {"fired": fired["fired"], "cancelled": fired["cancelled"], "busy": fired["busy"]}
 
 
 @in_app_context
 def sweep() -> dict:
-    """Every tenant, one at a time, each in its own scope: fire past-due timers, deliver due rows."""
-    total = {"fired": 0, "cancelled": 0, "busy": 0, "sent": 0, "retry": 0, "failed": 0}
+    """Every tenant, one at a time, each in its own scope: fire past-due timers, re-arm the next ones."""
+    total = {"fired": 0, "cancelled": 0, "busy": 0}
     with tenant_scope(is_platform=True):
         tenant_ids = [tenant.id for tenant in list_tenants()]
         db.session.rollback()
