@@ -63,7 +63,7 @@ def test_a_major_incident_notifies_the_leadership_group_once(app, client, distri
 def test_a_general_incident_notifies_no_leader(app, client, district, sql):
     d = district
     issue_one(client, d, make_incident(app, d.tenant))
-    assert sql("SELECT count(*) FROM notifications")[0][0] == 0
+    assert sql("SELECT count(*) FROM notifications WHERE kind = 'incident.major'")[0][0] == 0
 
 
 def test_deadlines_are_the_time_limit_policys(app, client, district):

@@ -42,10 +42,10 @@ def smtp_server():
 def test_unit_and_office_mailboxes_get_their_steps(app, client, district: District, sql, smtp_server):
     port, mailbox = smtp_server
     d = district
-    put_endpoint(client, d, channel="email", unit_id=d.unit_id, target="jianshe@unit.example")
-    put_endpoint(client, d, channel="email", target="office@linkage.example")
+    instruction_id = issue_one(client, d, make_incident(app, d.tenant))["id"]  # before the mailboxes: its
+    put_endpoint(client, d, channel="email", unit_id=d.unit_id, target="jianshe@unit.example")  # own notice
+    put_endpoint(client, d, channel="email", target="office@linkage.example")  # is not under test here
     with tuned(app, smtp_host="127.0.0.1", smtp_port=port):
-        instruction_id = issue_one(client, d, make_incident(app, d.tenant))["id"]
         make_due(sql, instruction_id, "acknowledge", "yellow")
         sweep(app, d.tenant.id)
         assert [to for to, _ in mailbox.messages] == [["jianshe@unit.example"]]  # yellow: the unit only

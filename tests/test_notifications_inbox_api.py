@@ -9,11 +9,14 @@ from tests.reminders_support import (District, district, issue_one, make_due, ma
 def test_list_count_and_mark_read(app, client, district: District, sql, same_database):
     d = district
     instruction_id = issue_one(client, d, make_incident(app, d.tenant))["id"]
+    # The new instruction's own notice (通知) is the first message; read it, then the reminders follow.
+    assert [m["kind"] for m in client.get(d.url("inbox"), headers=d.h(d.liaison)).get_json()] == ["instruction.issued"]
+    assert client.post(d.url("inbox", "read-all"), headers=d.h(d.liaison)).get_json() == {"marked": 1}
     for step in ("warning", "yellow"):
         make_due(sql, instruction_id, "acknowledge", step)
         sweep(app, d.tenant.id)
     inbox, count = d.url("inbox"), d.url("inbox", "unread-count")
-    listed = client.get(inbox, headers=d.h(d.liaison)).get_json()
+    listed = client.get(inbox + "?unread_only=true", headers=d.h(d.liaison)).get_json()
     assert [m["kind"] for m in listed] == ["reminder.yellow", "reminder.warning"]
     assert client.get(count, headers=d.h(d.liaison)).get_json() == {"unread": 2}
 

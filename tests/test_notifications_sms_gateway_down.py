@@ -15,13 +15,13 @@ def _sms(sql):
 def test_retries_with_backoff_then_failed_then_retried_by_the_office(app, client, district: District, sql,
                                                                       same_database):
     d = district
-    set_phone(sql, d.liaison.id, "13800000001")
+    instruction_id = issue_one(client, d, make_incident(app, d.tenant))["id"]  # before the phones: only
+    set_phone(sql, d.liaison.id, "13800000001")                                 # reminders are under test
     set_phone(sql, d.unit_leader.id, "13800000002")
     with Receiver(secret="gateway-secret-123456") as gateway, \
             tuned(app, notify_backoff_seconds=1, notify_backoff_max_seconds=60, notify_max_attempts=3):
         gateway.status = 503
         put_endpoint(client, d, channel="sms", target=gateway.url, secret="gateway-secret-123456")
-        instruction_id = issue_one(client, d, make_incident(app, d.tenant))["id"]
         make_due(sql, instruction_id, "acknowledge", "yellow")
         sweep(app, d.tenant.id)  # fires the step and tries the SMS at once
 

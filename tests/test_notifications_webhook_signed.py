@@ -13,10 +13,10 @@ SECRET = "unit-webhook-secret-2026"
 
 def test_the_receiver_verifies_the_signature(app, client, district: District, sql):
     d = district
+    instruction_id = issue_one(client, d, make_incident(app, d.tenant))["id"]  # its notice: not to this hook
     with Receiver(secret=SECRET) as receiver:
         shown = put_endpoint(client, d, channel="webhook", unit_id=d.unit_id, target=receiver.url, secret=SECRET)
         assert shown["has_secret"] is True and "secret" not in shown
-        instruction_id = issue_one(client, d, make_incident(app, d.tenant))["id"]
         make_due(sql, instruction_id, "acknowledge", "yellow")
         sweep(app, d.tenant.id)
 

@@ -20,10 +20,10 @@ def _row(sql):
 def test_delivered_once_after_restart(app, client, district: District, sql, redis_client, test_env):
     d = district
     fast = {"REMINDER_SWEEP_SECONDS": 1, "NOTIFY_LEASE_SECONDS": 3}
+    instruction_id = issue_one(client, d, make_incident(app, d.tenant))["id"]  # its notice: not to this hook
     with Receiver(secret=SECRET) as hook:
         hook.hold = threading.Event()  # the first request hangs: the worker is mid-delivery
         put_endpoint(client, d, channel="webhook", unit_id=d.unit_id, target=hook.url, secret=SECRET)
-        instruction_id = issue_one(client, d, make_incident(app, d.tenant))["id"]
         with worker_process(test_env, **fast) as first:
             wait_for_worker(redis_client, first)
             make_due(sql, instruction_id, "acknowledge", "yellow")

@@ -86,3 +86,21 @@ def manual_urge(ctx: Context, *, note: str, state: str) -> tuple[str, str]:
     if note:
         lines.append(f"催办说明 Note: {note}")
     return title[:200], "\n".join([*lines, *_facts(ctx), f"查看指令 Open: {ctx.link}"])
+
+
+ROLE_WORDS = {"lead": ("主办", "lead"), "assist": ("协办", "assisting")}
+
+
+def new_instruction(ctx: Context, *, role: str, note: str, acknowledge_by: datetime | None,
+                    arrive_by: datetime | None) -> tuple[str, str]:
+    """(title, body) of the 通知 itself: a unit is given an instruction and must acknowledge it."""
+    role_zh, role_en = ROLE_WORDS.get(role, (role, role))
+    title = f"【新指令】{ctx.number} {ctx.category or ''}（{role_zh}）请签收 / [New instruction] {ctx.number} ({role_en}): acknowledge"
+    lines = [f"指挥中心下达指令（{role_zh}），请及时签收并处置。 / The desk instructs your unit ({role_en})."]
+    if acknowledge_by is not None:
+        lines.append(f"签收时限 Acknowledge by: {_local(acknowledge_by, ctx.time_zone)} ({ctx.time_zone})")
+    if arrive_by is not None:
+        lines.append(f"到场时限 Arrive by: {_local(arrive_by, ctx.time_zone)} ({ctx.time_zone})")
+    if note:
+        lines.append(f"指令说明 Note: {note}")
+    return title[:200], "\n".join([*lines, *_facts(ctx), f"查看指令 Open: {ctx.link}"])

@@ -131,6 +131,10 @@ def after_transition(uow, instruction, transition: Transition) -> None:
         # 重新下达: fresh clocks from now; the return interrupted the old ones, so the level starts again.
         instruction.supervision_level = "none"
         restart(uow, instruction, tuple(Clock), reason="instruction.reissue")
+        from app.blueprints.incidents.models import Incident
+
+        announce(uow, incident=db.session.get(Incident, (instruction.tenant_id, instruction.incident_id)),
+                 instructions=[instruction])
 
 
 def urged(uow, *, incident, instruction, actor, note: str, users: list, cause: str) -> Timer:
@@ -153,6 +157,38 @@ def urged(uow, *, incident, instruction, actor, note: str, users: list, cause: s
         uow.after_commit(notification_jobs.kick, instruction.tenant_id)
     return record_urge(instruction=instruction, actor=actor, note=note,
                        outcome={"notifications": {"inbox": len(users), **sent.counts}})
+
+
+def announce(uow, *, incident, instructions: list) -> None:
+    """The 通知 of new (or re-issued) instructions: the unit's liaisons and the people on duty now get an
+    in-app message and an SMS, and the unit's webhook and mailbox a copy, in the issuing transaction;
+    the SMS and the rest go out after commit (a lost job: the outbox sweep)."""
+    from app.blueprints.notifications import jobs as notification_jobs
+    from app.blueprints.notifications import service as notifications
+    from app.blueprints.notifications import templates
+    from app.blueprints.reminders.firing import _Batch, context_for
+    from app.blueprints.timelimits.policy import Recipient
+    from app.tenants.models import Tenant
+
+    if not instructions:
+        return
+    batch = _Batch(db.session.get(Tenant, incident.tenant_id))
+    rows = []
+    for instruction in instructions:
+        users = [*batch.people(Recipient.LIAISON, instruction.unit_id), *batch.people(Recipient.ON_DUTY,
+                                                                                     instruction.unit_id)]
+        ctx = context_for(batch, incident, instruction)
+        title, body = templates.new_instruction(ctx, role=instruction.role, note=instruction.note or "",
+                                                acknowledge_by=instruction.acknowledge_by,
+                                                arrive_by=instruction.arrive_by)
+        rows += notifications.compose(
+            tenant_id=incident.tenant_id, users=users, kind="instruction.issued",
+            cause=f"instruction:{instruction.id}:{instruction.version}", title=title, body=body,
+            unit_id=instruction.unit_id, to_unit=True, endpoints=batch.endpoints(instruction.unit_id),
+            data={"incident_id": incident.id, "instruction_id": instruction.id, "number": incident.number,
+                  "link": ctx.link, "role": instruction.role})
+    if notifications.write(rows).has_external:
+        uow.after_commit(notification_jobs.kick, incident.tenant_id)
 
 
 def record_urge(*, instruction, actor, note: str, outcome: dict, now: datetime | None = None) -> Timer:
