@@ -61,13 +61,13 @@ def make_due(sql, instruction_id: int, clock: str, step: str, *, in_seconds: flo
 
 
 def sweep(app, tenant_id: int) -> dict:
-    """One sweep of one tenant, in this process: the timers' sweep, then the outbox's (what the cron's two
-    jobs do for every tenant)."""
+    """One sweep of one tenant, in this process: the timers' sweep (firing here what the cron's sweep would
+    hand to jobs), then the outbox's."""
     from app.blueprints.notifications.jobs import sweep_outbox_tenant
     from app.blueprints.reminders.jobs import sweep_tenant
 
     with app.app_context():
-        return {**sweep_tenant(tenant_id), **sweep_outbox_tenant(tenant_id)}
+        return {**sweep_tenant(tenant_id, inline=True), **sweep_outbox_tenant(tenant_id)}
 
 
 @contextlib.contextmanager

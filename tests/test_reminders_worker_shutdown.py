@@ -1,4 +1,5 @@
-"""`python -m worker` shuts down cleanly on SIGTERM: it exits 0 and leaves no child (the cron) behind."""
+"""`python -m worker` runs a delivery-first worker beside the main one, and shuts down cleanly on SIGTERM:
+it exits 0 and leaves no child (the delivery worker, the cron) behind."""
 from __future__ import annotations
 
 import os
@@ -9,9 +10,34 @@ import time
 from tests.reminders_support import wait_for, wait_for_worker, worker_process
 
 
+def _delivery_workers(redis_client, process) -> list:
+    from rq import Worker
+
+    group = os.getpgid(process.pid)
+    return [w for w in Worker.all(connection=redis_client)
+            if w.queue_names()[0] == "delivery" and _group_of(w.pid) == group]
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def test_the_worker_runs_a_delivery_first_child(test_env, redis_client):
+    with worker_process(test_env) as process:
+        wait_for_worker(redis_client, process)
+        (child,) = wait_for(lambda: _delivery_workers(redis_client, process), timeout=60,
+                            message="the delivery worker to register")
+        assert child.pid != process.pid
+        assert child.queue_names() == ["delivery", "critical", "default", "media"]
+
+
 def test_sigterm_stops_worker_and_cron(test_env, redis_client):
     with worker_process(test_env) as process:
         wait_for_worker(redis_client, process)
+        wait_for(lambda: _delivery_workers(redis_client, process), timeout=60, message="the delivery worker")
         process.send_signal(signal.SIGTERM)
         try:
             assert process.wait(timeout=30) == 0

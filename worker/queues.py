@@ -21,6 +21,7 @@ JOB_QUEUES: dict[str, str] = {
     "app.blueprints.reminders.jobs.fire_timer": CRITICAL,
     "app.blueprints.reminders.jobs.fire_second": CRITICAL,
     "app.blueprints.reminders.jobs.sweep": CRITICAL,
+    "app.blueprints.reminders.jobs.fire_overdue": CRITICAL,
     "app.blueprints.notifications.jobs.deliver": DELIVERY,
     "app.blueprints.notifications.jobs.sweep_outbox": DELIVERY,
 }

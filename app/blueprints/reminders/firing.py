@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.blueprints.audit import service as audit
 from app.blueprints.catalogue.models import Category
@@ -195,6 +195,15 @@ def fire_due(tenant_id: int, *, fired_by: FiredBy, limit: int, max_rounds: int =
         if counts["claimed"] < limit or counts["busy"] == counts["claimed"]:
             break
     return total
+
+
+def count_due(tenant_id: int, *, at_most: int) -> int:
+    """How many of the tenant's pending timers are past due, counting no further than `at_most`."""
+    now = utcnow()
+    due = select(Timer.id).where(Timer.tenant_id == tenant_id, IS_PENDING, Timer.due_at <= now).limit(at_most)
+    count = db.session.execute(select(func.count()).select_from(due.subquery())).scalar_one()
+    db.session.rollback()
+    return count
 
 
 def pending_due_at(timer_id: int, token: int) -> datetime | None:

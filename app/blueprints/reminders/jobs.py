@@ -7,8 +7,9 @@
   stale job finds nothing pending and does nothing.
 - `fire_timer(tenant_id, timer_id, token)` triggers one timer (a stale token or a fired timer: nothing;
   up to REMINDER_EARLY_WAIT_MS early: it waits), then fires the tenant's other due timers too.
-- `sweep()` runs every REMINDER_SWEEP_SECONDS from the cron: every tenant's past-due timers are fired
-  in batches (a Redis flush, a dead worker or a lost job costs at most one interval), and the jobs of the
+- `sweep()` runs every REMINDER_SWEEP_SECONDS from the cron: every tenant's past-due timers are handed
+  to `fire_overdue` jobs, which every worker process may take (a Redis flush, a dead worker or a lost
+  job costs at most one interval; if Redis is unreachable the sweep fires them itself), and the jobs of the
   timers due before the next sweep are scheduled again (idempotent: same job id), so after a flush only
   the timers due before the first sweep wait for a sweep. The outbox has its own sweep
   (`notifications.jobs.sweep_outbox`), run by the delivery process.
@@ -143,20 +144,60 @@ def rearm(tenant_id: int, horizon_seconds: float) -> int:
     return enqueue_timers([(tenant_id, timer_id, token, due_at) for timer_id, token, due_at in rows]) if rows else 0
 
 
-def sweep_tenant(tenant_id: int) -> dict:
-    settings = _settings()
+# Overdue timers found by a sweep are handed to this many `fire_overdue` jobs at most, so that every
+# worker process can take a share (their claims are SKIP LOCKED) while the sweep itself stays short.
+OVERDUE_JOBS = 4
+
+
+@in_app_context
+def fire_overdue(tenant_id: int) -> dict:
+    """Fire the tenant's past-due timers in batches (the sweep's hand-over); duplicates find nothing."""
     with tenant_scope([tenant_id]):
-        fired = firing.fire_due(tenant_id, fired_by=FiredBy.SWEEP, limit=settings.reminder_batch_size)
-        rearm(tenant_id, settings.reminder_sweep_seconds * 1.5)
+        fired = firing.fire_due(tenant_id, fired_by=FiredBy.SWEEP, limit=_settings().reminder_batch_size)
     if fired["external"]:
-        notification_jobs.kick(tenant_id)  # the outbox sweep would deliver them too, a sweep later
-    return {"fired": fired["fired"], "cancelled": fired["cancelled"], "busy": fired["busy"]}
+        notification_jobs.kick(tenant_id)
+    return {key: fired[key] for key in ("claimed", "fired", "cancelled", "busy")}
+
+
+def hand_over(tenant_id: int, overdue: int) -> int:
+    """Queue `fire_overdue` jobs for `overdue` past-due timers; how many jobs (0: Redis unreachable)."""
+    from worker.queues import queue_for
+
+    jobs = min(OVERDUE_JOBS, math.ceil(overdue / _settings().reminder_batch_size))
+    try:
+        queue = queue_for(fire_overdue, current_app.extensions["liandong_redis"])
+        with queue.connection.pipeline() as pipe:
+            for _ in range(jobs):
+                queue.enqueue(fire_overdue, tenant_id, result_ttl=600, failure_ttl=86400, pipeline=pipe)
+            pipe.execute()
+        return jobs
+    except Exception:  # noqa: BLE001 - Redis down: the sweep fires them itself
+        log.warning("could not hand overdue timers to jobs", extra={"tenant_id": tenant_id}, exc_info=True)
+        return 0
+
+
+def sweep_tenant(tenant_id: int, *, inline: bool = False) -> dict:
+    """One tenant: past-due timers are handed to `fire_overdue` jobs (or, with `inline` or Redis
+    unreachable, fired here), and the triggers of the timers due before the next sweep re-armed."""
+    settings = _settings()
+    counts = {"fired": 0, "cancelled": 0, "busy": 0, "handed_over": 0}
+    with tenant_scope([tenant_id]):
+        overdue = 0 if inline else firing.count_due(tenant_id, at_most=OVERDUE_JOBS * settings.reminder_batch_size)
+        if overdue:
+            counts["handed_over"] = overdue if hand_over(tenant_id, overdue) else 0
+        if inline or (overdue and not counts["handed_over"]):
+            fired = firing.fire_due(tenant_id, fired_by=FiredBy.SWEEP, limit=settings.reminder_batch_size)
+            counts.update({key: fired[key] for key in ("fired", "cancelled", "busy")})
+            if fired["external"]:
+                notification_jobs.kick(tenant_id)  # the outbox sweep would deliver them too, a sweep later
+        rearm(tenant_id, settings.reminder_sweep_seconds * 1.5)
+    return counts
 
 
 @in_app_context
 def sweep() -> dict:
-    """Every tenant, one at a time, each in its own scope: fire past-due timers, re-arm the next ones."""
-    total = {"fired": 0, "cancelled": 0, "busy": 0}
+    """Every tenant, one at a time, each in its own scope: hand past-due timers to jobs, re-arm the next."""
+    total = {"fired": 0, "cancelled": 0, "busy": 0, "handed_over": 0}
     with tenant_scope(is_platform=True):
         tenant_ids = [tenant.id for tenant in list_tenants()]
         db.session.rollback()
