@@ -237,3 +237,26 @@ def _claims(token: str) -> dict:
 
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_a_token_naming_another_tenant_than_its_users_is_refused(app, client, factory):
+    tenant, other = factory.tenant(), factory.tenant("620621", "民勤县")
+    desk = factory.user(tenant, "dispatcher")
+    claims = _claims(login(client, desk)["access_token"])  # a real family and token version
+    with app.app_context():
+        moved = create_access_token(identity=claims["sub"], additional_claims={
+            "tv": claims["tv"], "fam": claims["fam"], "roles": claims["roles"], "tid": other.id})
+
+    assert_error(client.get(f"/api/v1/t/{other.code}", headers=bearer(moved)), 401, "token_revoked")
+    assert_error(client.get("/api/v1/auth/me", headers=bearer(moved)), 401, "token_revoked")
+
+
+def test_a_user_disabled_in_the_database_is_refused_on_the_next_request(client, factory, sql):
+    tenant = factory.tenant()
+    desk = factory.user(tenant, "dispatcher")
+    headers = bearer(login(client, desk)["access_token"])
+    assert client.get(f"/api/v1/t/{tenant.code}", headers=headers).status_code == 200
+
+    sql("UPDATE users SET is_active = false WHERE id = :u", u=desk.id)  # no token version bump
+
+    assert_error(client.get(f"/api/v1/t/{tenant.code}", headers=headers), 401, "token_revoked")
