@@ -105,7 +105,9 @@ class Incident(TenantOwned, Timestamps, db.Model):
     callback_note: Mapped[str | None] = mapped_column(Text)
     callback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Character unigrams and bigrams of description + address (see incidents.text), `simple` config.
-    search_vector: Mapped[str] = mapped_column(TSVECTOR)
+    # Written, never read back: deferred, so loading an incident (lists, board, every locked step) does not
+    # fetch and parse a kilobyte of grams.
+    search_vector: Mapped[str] = mapped_column(TSVECTOR, deferred=True)
 
     __mapper_args__ = {"version_id_col": version}
 
