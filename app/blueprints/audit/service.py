@@ -104,17 +104,25 @@ def _seal(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: its events wait for the real commit
     pending: list[_Pending] = session.info.pop(_PENDING, None) or []
+    if not pending:
+        return
+    session.flush()  # the rows the events name (a new tenant, a new user) go first: foreign keys
     chains: dict[int | None, list[dict]] = {}
     for entry in pending:
         chains.setdefault(entry.tenant_id, []).append(entry.fields)
     for tenant_id, events in chains.items():
         head = _lock_head(session, tenant_id)
+        rows = []
         for fields in events:
             fields = dict(fields, seq=head.last_seq + 1, occurred_at=utcnow(), prev_hash=head.last_hash)
             digest = event_hash(tenant_id=tenant_id, **fields)
-            session.add(PlatformAuditEvent(**fields, hash=digest) if tenant_id is None
-                        else AuditEvent(tenant_id=tenant_id, **fields, hash=digest))
+            rows.append(dict(fields, hash=digest) if tenant_id is None
+                        else dict(fields, tenant_id=tenant_id, hash=digest))
             head.last_seq, head.last_hash = fields["seq"], digest
+        # Core executemany, not ORM objects: nothing reads them back in this transaction, and without
+        # RETURNING the driver pipelines one small prepared statement.
+        table = (PlatformAuditEvent if tenant_id is None else AuditEvent).__table__
+        session.execute(insert(table), rows)
 
 
 @event.listens_for(Session, "after_transaction_end")

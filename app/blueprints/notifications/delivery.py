@@ -13,9 +13,8 @@ import hmac
 import json
 import logging
 import smtplib
+import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 
+import urllib3
 from flask import current_app
 from sqlalchemy import bindparam, literal_column, select, update
 from sqlalchemy.exc import OperationalError
@@ -162,18 +162,32 @@ def _record_surely(results: list[tuple[Claimed, Outcome]], tenant_id: int, *, pa
 
 # ---------------------------------------------------------------- channels
 
+# One connection pool per process (urllib3 is thread-safe): keep-alive to the SMS gateway and the units'
+# webhooks instead of a TCP handshake per message; a pool per host, `NOTIFY_CONCURRENCY` connections each.
+_pool: urllib3.PoolManager | None = None
+_pool_lock = threading.Lock()
+
+
+def _http() -> urllib3.PoolManager:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = urllib3.PoolManager(maxsize=max(1, settings().notify_concurrency), block=False, retries=False)
+        return _pool
+
+
 def _post(url: str, payload: bytes, headers: dict) -> Outcome:
-    request = urllib.request.Request(url, data=payload, method="POST",
-                                     headers={"Content-Type": "application/json; charset=utf-8", **headers})
+    timeout = settings().notify_timeout_seconds
     try:
-        with urllib.request.urlopen(request, timeout=settings().notify_timeout_seconds) as response:
-            response.read()
-            return Outcome(ok=True)
-    except urllib.error.HTTPError as error:
-        return Outcome(ok=False, error=f"HTTP {error.code}",
-                       permanent=400 <= error.code < 500 and error.code not in RETRYABLE_HTTP)
-    except (urllib.error.URLError, OSError) as error:
-        return Outcome(ok=False, error=f"{type(error).__name__}: {getattr(error, 'reason', error)}"[:500])
+        response = _http().request("POST", url, body=payload, timeout=urllib3.Timeout(total=timeout),
+                                   headers={"Content-Type": "application/json; charset=utf-8", **headers})
+    except urllib3.exceptions.HTTPError as error:  # connection refused, timeout, protocol trouble
+        reason = getattr(error, "reason", None) or error
+        return Outcome(ok=False, error=f"{type(error).__name__}: {reason}"[:500])
+    if 200 <= response.status < 300:
+        return Outcome(ok=True)
+    return Outcome(ok=False, error=f"HTTP {response.status}",
+                   permanent=400 <= response.status < 500 and response.status not in RETRYABLE_HTTP)
 
 
 def _signed_headers(item: Claimed, payload: bytes) -> dict:

@@ -13,14 +13,13 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from app.blueprints.audit import service as audit
 from app.blueprints.catalogue.models import Category
 from app.blueprints.incidents.models import Incident, IncidentState
-from app.blueprints.instructions.journal import add_event
 from app.blueprints.instructions.machine import State
-from app.blueprints.instructions.models import Instruction
+from app.blueprints.instructions.models import Instruction, TimelineEvent
 from app.blueprints.notifications import service as notifications
 from app.blueprints.notifications import templates
 from app.blueprints.reminders.models import IS_PENDING, FiredBy, Timer, TimerState
@@ -103,7 +102,7 @@ def context_for(batch: _Batch, incident: Incident, instruction: Instruction) -> 
 
 
 def _fire(batch: _Batch, timer: Timer, incident: Incident, instruction: Instruction, now: datetime,
-          fired_by: FiredBy, outbox: list[dict]) -> notifications.Sent | None:
+          fired_by: FiredBy, outbox: list[dict], timeline: list[dict]) -> notifications.Sent | None:
     clock = Clock(timer.clock)
     if incident.state not in IN_HAND or State(instruction.state) not in RUNNING[clock]:
         # The transition that stopped this clock should have cancelled it; say so and do nothing else.
@@ -139,8 +138,9 @@ def _fire(batch: _Batch, timer: Timer, incident: Incident, instruction: Instruct
              "supervision_level": level_after, "notifications": sent.counts}
     audit.record(f"reminder.{timer.step}", tenant_id=timer.tenant_id, actor=None, target_type="instruction",
                  target_id=instruction.id, before={"supervision_level": level_before}, after=event)
-    add_event(timer.tenant_id, incident_id=incident.id, instruction_id=instruction.id,
-              kind=f"instruction.reminder_{timer.step}", actor_user_id=None, at=now, data=event)
+    timeline.append(dict(tenant_id=timer.tenant_id, incident_id=incident.id, instruction_id=instruction.id,
+                         kind=f"instruction.reminder_{timer.step}", from_state=None, to_state=None,
+                         actor_user_id=None, at=now, client_at=None, data=event))
     return sent
 
 
@@ -165,7 +165,8 @@ def fire_batch(tenant_id: int, *, limit: int, fired_by: FiredBy, timer_id: int |
         .with_for_update(skip_locked=True).execution_options(populate_existing=True)).scalars()}
     batch = _Batch(db.session.get(Tenant, tenant_id))
     outbox: list[dict] = []
-    # One flush for the batch: the events, timeline steps and updates go out as multi-row statements.
+    timeline: list[dict] = []
+    # One flush for the batch; the outbox and timeline rows go out as one pipelined executemany each.
     with db.session.no_autoflush:
         for timer in timers:
             incident, instruction = incidents.get(timer.incident_id), instructions.get(timer.instruction_id)
@@ -173,13 +174,15 @@ def fire_batch(tenant_id: int, *, limit: int, fired_by: FiredBy, timer_id: int |
                 counts["busy"] += 1  # a transition holds them: it decides; the next round looks again
                 continue
             timer.attempts += 1
-            sent = _fire(batch, timer, incident, instruction, now, fired_by, outbox)
+            sent = _fire(batch, timer, incident, instruction, now, fired_by, outbox, timeline)
             if sent is None:
                 counts["cancelled"] += 1
             else:
                 counts["fired"] += 1
                 counts["external"] = counts["external"] or sent.has_external
     notifications.write(outbox)
+    if timeline:
+        db.session.execute(insert(TimelineEvent.__table__), timeline)
     db.session.commit()
     return counts
 
