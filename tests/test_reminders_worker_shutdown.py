@@ -31,7 +31,7 @@ def test_the_worker_runs_a_delivery_first_child(test_env, redis_client):
         (child,) = wait_for(lambda: _delivery_workers(redis_client, process), timeout=60,
                             message="the delivery worker to register")
         assert child.pid != process.pid
-        assert child.queue_names() == ["delivery", "critical", "default", "media"]
+        assert child.queue_names() == ["delivery", "default", "media"]
 
 
 def test_sigterm_stops_worker_and_cron(test_env, redis_client):

@@ -2,9 +2,9 @@
 
 Processes (one process group):
 - this process: a worker listening `critical` first (the timers), then the outbox, default, media;
-- DELIVERY_WORKERS children (default 1): workers listening to the outbox (`delivery`) first, then the
-  rest. Firing and delivering thus run side by side on two cores; either helps with the other's queue
-  when its own is empty, and if a child dies this process still serves every queue;
+- DELIVERY_WORKERS children (default 1): workers listening to the outbox (`delivery`) first, then
+  default and media (not the timers: see worker.queues). Firing and delivering thus run side by side
+  on two cores, and if a child dies this process still serves every queue;
 - the cron child (RQ's CronScheduler) enqueueing the sweeps.
 RQ's scheduler (for `enqueue_at`) runs inside the workers (`with_scheduler=True`). Jobs are hints: each
 re-reads its rows in PostgreSQL, so a lost or duplicated job does no harm.

@@ -10,8 +10,10 @@ MEDIA = "media"        # image processing: slow, must not delay the others
 
 # Every queue, in the main worker's listening order (priority order).
 QUEUES = (CRITICAL, DELIVERY, DEFAULT, MEDIA)
-# The delivery worker's order: the outbox first, then help with whatever else waits.
-DELIVERY_FIRST = (DELIVERY, CRITICAL, DEFAULT, MEDIA)
+# The delivery workers: the outbox first, then default and media. Not the timers: two processes firing
+# at once contend for the same instructions' row locks (a batch skips the ones another holds), which
+# cost more than it gave; one process fires, in batches, and leaves the other core to delivery.
+DELIVERY_FIRST = (DELIVERY, DEFAULT, MEDIA)
 
 JOB_QUEUES: dict[str, str] = {
     "app.blueprints.ops.jobs.sweep_maintenance": DEFAULT,

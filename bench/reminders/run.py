@@ -168,6 +168,13 @@ def _seed(args, gateway_url: str):
             {"lead": args.lead, "step": args.window / max(args.timers - 1, 1), "n": args.timers, "ids": ids}).all()
         db.session.commit()
         assert enqueue_timers([(r.tenant_id, r.id, 1, r.due_at) for r in rows]) == len(rows)
+    # As the owner (the app role may not ANALYZE): what autovacuum does within a minute of a bulk load.
+    # Without statistics the planner may take any (tenant_id, ...) index for a lookup by key under RLS.
+    owner = create_engine(os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1),
+                          isolation_level="AUTOCOMMIT")
+    with owner.connect() as connection:
+        connection.execute(text("ANALYZE"))
+    owner.dispose()
     return [r.id for r in rows], sorted(r.due_at for r in rows)
 
 

@@ -24,7 +24,7 @@ from email.utils import formatdate
 
 import urllib3
 from flask import current_app
-from sqlalchemy import bindparam, literal_column, select, update
+from sqlalchemy import literal_column, select, text
 from sqlalchemy.exc import OperationalError
 
 from app.blueprints.notifications.models import Channel, DeliveryState, Endpoint, Notification
@@ -105,13 +105,16 @@ def claim(tenant_id: int, limit: int) -> list[Claimed]:
     return claimed
 
 
-_RECORD = (update(Notification.__table__)
-           .where(Notification.__table__.c.tenant_id == bindparam("t_id"),
-                  Notification.__table__.c.id == bindparam("n_id"),
-                  Notification.__table__.c.attempts == bindparam("n_attempts"),
-                  Notification.__table__.c.state == literal_column("'pending'"))
-           .values(state=bindparam("new_state"), sent_at=bindparam("new_sent_at"),
-                   next_attempt_at=bindparam("new_next"), last_error=bindparam("new_error")))
+# One statement for the batch, the outcomes as arrays joined on id (not one UPDATE per row by key: under
+# RLS the planner may take the tenant's pending-rows index and filter on id, a scan per row; see
+# reminders.firing._SETTLE).
+_RECORD = text(
+    "UPDATE notifications AS n SET state = v.state, sent_at = v.sent_at, next_attempt_at = v.next_at, "
+    "last_error = v.error "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[]), CAST(:states AS text[]), "
+    "CAST(:sent_at AS timestamptz[]), CAST(:next_at AS timestamptz[]), CAST(:errors AS text[])) "
+    "AS v(id, attempts, state, sent_at, next_at, error) "
+    "WHERE n.tenant_id = :tenant_id AND n.id = v.id AND n.attempts = v.attempts AND n.state = 'pending'")
 
 
 def record(results: list[tuple[Claimed, Outcome]], tenant_id: int) -> dict:
@@ -138,7 +141,10 @@ def record(results: list[tuple[Claimed, Outcome]], tenant_id: int) -> dict:
             counts["retry"] += 1
         params.append(row)
     if params:
-        db.session.connection().execute(_RECORD, params)
+        db.session.execute(_RECORD, {
+            "tenant_id": tenant_id, "ids": [p["n_id"] for p in params], "attempts": [p["n_attempts"] for p in params],
+            "states": [p["new_state"] for p in params], "sent_at": [p["new_sent_at"] for p in params],
+            "next_at": [p["new_next"] for p in params], "errors": [p["new_error"] for p in params]})
     db.session.commit()
     counts["next_retry_at"] = next_retry
     return counts

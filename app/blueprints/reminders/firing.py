@@ -9,11 +9,12 @@ For each timer still relevant: notifications, the audit event, the timeline step
 """
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from app.blueprints.audit import service as audit
 from app.blueprints.catalogue.models import Category
@@ -102,12 +103,12 @@ def context_for(batch: _Batch, incident: Incident, instruction: Instruction) -> 
 
 
 def _fire(batch: _Batch, timer: Timer, incident: Incident, instruction: Instruction, now: datetime,
-          fired_by: FiredBy, outbox: list[dict], timeline: list[dict]) -> notifications.Sent | None:
+          fired_by: FiredBy, outbox: list[dict], timeline: list[dict], settled: list[dict]) -> notifications.Sent | None:
     clock = Clock(timer.clock)
     if incident.state not in IN_HAND or State(instruction.state) not in RUNNING[clock]:
         # The transition that stopped this clock should have cancelled it; say so and do nothing else.
-        timer.state, timer.cancelled_at, timer.cancel_reason = (TimerState.CANCELLED.value, now,
-                                                                "not_relevant_at_firing")
+        settled.append(dict(id=timer.id, state=TimerState.CANCELLED.value, fired_at=None, fired_by=None,
+                            outcome=None, cancelled_at=now, cancel_reason="not_relevant_at_firing"))
         return None
     deadline = {Clock.ACKNOWLEDGE: instruction.acknowledge_by, Clock.ARRIVE: instruction.arrive_by,
                 Clock.RESOLVE: instruction.resolve_by}[clock]
@@ -131,8 +132,8 @@ def _fire(batch: _Batch, timer: Timer, incident: Incident, instruction: Instruct
     late_seconds = round((now - timer.due_at).total_seconds(), 3)
     outcome = {"level_before": level_before, "level_after": level_after, "late_seconds": late_seconds,
                "overdue_seconds": round((now - deadline).total_seconds()), "notifications": sent.counts}
-    timer.state, timer.fired_at, timer.fired_by, timer.outcome = (TimerState.FIRED.value, now, fired_by.value,
-                                                                  outcome)
+    settled.append(dict(id=timer.id, state=TimerState.FIRED.value, fired_at=now, fired_by=fired_by.value,
+                        outcome=outcome, cancelled_at=None, cancel_reason=None))
     event = {"timer_id": timer.id, "clock": timer.clock, "step": timer.step, "due_at": timer.due_at.isoformat(),
              "deadline": deadline.isoformat(), "recipients": timer.recipients, "fired_by": fired_by.value,
              "supervision_level": level_after, "notifications": sent.counts}
@@ -166,6 +167,7 @@ def fire_batch(tenant_id: int, *, limit: int, fired_by: FiredBy, timer_id: int |
     batch = _Batch(db.session.get(Tenant, tenant_id))
     outbox: list[dict] = []
     timeline: list[dict] = []
+    settled: list[dict] = []  # the timers' new state, written by one statement (`_settle`)
     # One flush for the batch; the outbox and timeline rows go out as one pipelined executemany each.
     with db.session.no_autoflush:
         for timer in timers:
@@ -173,18 +175,43 @@ def fire_batch(tenant_id: int, *, limit: int, fired_by: FiredBy, timer_id: int |
             if incident is None or instruction is None:
                 counts["busy"] += 1  # a transition holds them: it decides; the next round looks again
                 continue
-            timer.attempts += 1
-            sent = _fire(batch, timer, incident, instruction, now, fired_by, outbox, timeline)
+            sent = _fire(batch, timer, incident, instruction, now, fired_by, outbox, timeline, settled)
             if sent is None:
                 counts["cancelled"] += 1
             else:
                 counts["fired"] += 1
                 counts["external"] = counts["external"] or sent.has_external
+    _settle(tenant_id, settled)
     notifications.write(outbox)
     if timeline:
         db.session.execute(insert(TimelineEvent.__table__), timeline)
     db.session.commit()
     return counts
+
+
+# The batch's timers in one statement, their new values as arrays. Not one UPDATE per timer by primary
+# key: as the app role, the RLS condition (`tenant_id = ANY (app_tenant_ids())`) makes every index
+# that leads with tenant_id look equally cheap, and with some table statistics the planner picked
+# the instruction index and filtered on id: a scan of every timer of the tenant per row (measured:
+# 4 ms a row at 4,000 timers). Joined to the arrays, the id is a join key and the plan stays sound.
+_SETTLE = text(
+    "UPDATE timers AS t SET state = v.state, attempts = t.attempts + 1, fired_at = v.fired_at, "
+    "fired_by = v.fired_by, outcome = COALESCE(v.outcome, t.outcome), cancelled_at = v.cancelled_at, "
+    "cancel_reason = v.cancel_reason "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:states AS text[]), CAST(:fired_at AS timestamptz[]), "
+    "CAST(:fired_by AS text[]), CAST(:outcomes AS jsonb[]), CAST(:cancelled_at AS timestamptz[]), "
+    "CAST(:reasons AS text[])) AS v(id, state, fired_at, fired_by, outcome, cancelled_at, cancel_reason) "
+    "WHERE t.tenant_id = :tenant_id AND t.id = v.id")
+
+
+def _settle(tenant_id: int, settled: list[dict]) -> None:
+    if not settled:
+        return
+    db.session.execute(_SETTLE, {
+        "tenant_id": tenant_id, "ids": [s["id"] for s in settled], "states": [s["state"] for s in settled],
+        "fired_at": [s["fired_at"] for s in settled], "fired_by": [s["fired_by"] for s in settled],
+        "outcomes": [None if s["outcome"] is None else json.dumps(s["outcome"]) for s in settled],
+        "cancelled_at": [s["cancelled_at"] for s in settled], "reasons": [s["cancel_reason"] for s in settled]})
 
 
 def fire_due(tenant_id: int, *, fired_by: FiredBy, limit: int, max_rounds: int = 100) -> dict:
