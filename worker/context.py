@@ -21,6 +21,34 @@ def shutdown_requested() -> bool:
     return _shutdown.is_set()
 
 
+def each_tenant(name: str, per_tenant, total: dict) -> dict:
+    """The periodic sweeps' loop: `per_tenant(tenant_id)` for every tenant, one at a time (each opens its
+    own scope), stopping between tenants on shutdown; one tenant's failure is logged and rolled back,
+    never stops the others. The returned counts are summed into `total`, which is logged and returned."""
+    import logging
+
+    from app.extensions import db
+    from app.tenants.context import tenant_scope
+    from app.tenants.service import list_tenants
+
+    log = logging.getLogger(per_tenant.__module__)
+    with tenant_scope(is_platform=True):
+        tenant_ids = [tenant.id for tenant in list_tenants()]
+        db.session.rollback()
+    for tenant_id in until_shutdown(tenant_ids):
+        try:
+            counts = per_tenant(tenant_id)
+        except Exception:  # noqa: BLE001 - one tenant's trouble must not stop the others
+            db.session.rollback()
+            log.exception(f"{name} failed for a tenant", extra={"tenant_id": tenant_id})
+            continue
+        for key, value in counts.items():
+            total[key] += value
+    if any(total.values()):
+        log.info(name, extra=total)
+    return total
+
+
 def until_shutdown(items):
     """Yield the items one by one, stopping before the next one once shutdown is requested."""
     for item in items:

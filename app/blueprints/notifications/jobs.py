@@ -10,10 +10,8 @@ from datetime import datetime
 from flask import current_app
 
 from app.blueprints.notifications import delivery
-from app.extensions import db
 from app.tenants.context import tenant_scope
-from app.tenants.service import list_tenants
-from worker.context import in_app_context, until_shutdown
+from worker.context import each_tenant, in_app_context
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +73,4 @@ def sweep_outbox_tenant(tenant_id: int) -> dict:
 def sweep_outbox() -> dict:
     """Every tenant, one at a time, each in its own scope: deliver the due rows. A lost delivery job, a
     flushed Redis or a worker killed mid-send (its lease runs out) costs at most one interval."""
-    total = {"sent": 0, "retry": 0, "failed": 0}
-    with tenant_scope(is_platform=True):
-        tenant_ids = [tenant.id for tenant in list_tenants()]
-        db.session.rollback()
-    for tenant_id in until_shutdown(tenant_ids):
-        try:
-            counts = sweep_outbox_tenant(tenant_id)
-        except Exception:  # noqa: BLE001 - one tenant's trouble must not stop the others
-            db.session.rollback()
-            log.exception("outbox sweep failed for a tenant", extra={"tenant_id": tenant_id})
-            continue
-        for key, value in counts.items():
-            total[key] += value
-    if any(total.values()):
-        log.info("outbox sweep", extra=total)
-    return total
+    return each_tenant("outbox sweep", sweep_outbox_tenant, {"sent": 0, "retry": 0, "failed": 0})

@@ -27,10 +27,8 @@ from app.blueprints.notifications import jobs as notification_jobs
 from app.blueprints.reminders import firing
 from app.blueprints.reminders.models import FiredBy, job_id
 from app.common.models import utcnow
-from app.extensions import db
 from app.tenants.context import tenant_scope
-from app.tenants.service import list_tenants
-from worker.context import in_app_context, until_shutdown
+from worker.context import each_tenant, in_app_context
 
 log = logging.getLogger(__name__)
 
@@ -197,19 +195,4 @@ def sweep_tenant(tenant_id: int, *, inline: bool = False) -> dict:
 @in_app_context
 def sweep() -> dict:
     """Every tenant, one at a time, each in its own scope: hand past-due timers to jobs, re-arm the next."""
-    total = {"fired": 0, "cancelled": 0, "busy": 0, "handed_over": 0}
-    with tenant_scope(is_platform=True):
-        tenant_ids = [tenant.id for tenant in list_tenants()]
-        db.session.rollback()
-    for tenant_id in until_shutdown(tenant_ids):
-        try:
-            counts = sweep_tenant(tenant_id)
-        except Exception:  # noqa: BLE001 - one tenant's trouble must not stop the others
-            db.session.rollback()
-            log.exception("reminder sweep failed for a tenant", extra={"tenant_id": tenant_id})
-            continue
-        for key, value in counts.items():
-            total[key] += value
-    if any(total.values()):
-        log.info("reminder sweep", extra=total)
-    return total
+    return each_tenant("reminder sweep", sweep_tenant, {"fired": 0, "cancelled": 0, "busy": 0, "handed_over": 0})
