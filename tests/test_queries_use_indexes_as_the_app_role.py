@@ -27,7 +27,7 @@ def plans_of_app_queries(app, tenant_id: int, *, settings: tuple[str, ...] = ("e
     sent: list[tuple[str, object]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many):
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             sent.append((statement, parameters))
 
     plans: list[str] = []
@@ -100,3 +100,27 @@ def test_the_search_uses_its_gin_index_under_row_level_security(app, client, des
     on_incidents = [plan for plan in plans if " on incidents" in plan]
     assert len(on_incidents) == 1, plans  # the page; it is not full, so its total needs no count
     assert all("ix_incidents_search_vector" in plan for plan in on_incidents), "\n\n".join(on_incidents)
+
+
+@pytest.mark.parametrize("overdue", [True, None])
+def test_the_boards_overdue_set_is_read_once_from_the_live_instructions_index(app, client, district, overdue):
+    """Overdue first (and the overdue filter) take the set of late incidents from `ix_instructions_live` in
+    one scan, not one probe of every incident in hand: the board's cost stays flat as work piles up."""
+    d = district
+    for _ in range(3):
+        response = client.post(d.url("incidents"), json={"source": "phone_110", "description": "漏水"},
+                               headers=d.h(d.desk))
+        issue_one(client, d, response.get_json()["incident"]["id"])
+    from app.blueprints.board import service
+    from app.blueprints.users.models import User
+    from app.extensions import db
+    from app.tenants.context import tenant_scope
+
+    with app.app_context(), tenant_scope([d.tenant.id]):
+        desk_user = db.session.get(User, d.desk.id)
+        db.session.expunge(desk_user)
+    with plans_of_app_queries(app, d.tenant.id) as plans:
+        service.board(actor=desk_user, pagination=_Pagination(), overdue=overdue)
+    page = _page_plan(plans)
+    assert "ix_instructions_live" in page, page
+    assert "ix_instructions_tenant_id_incident_id" not in page, page  # no per-incident probe

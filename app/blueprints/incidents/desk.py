@@ -20,7 +20,7 @@ from app.blueprints.instructions import extensions
 from app.blueprints.instructions import machine as instruction_machine
 from app.blueprints.instructions.issuing import event, lock_incident
 from app.blueprints.instructions.journal import add_event
-from app.blueprints.instructions.machine import State
+from app.blueprints.instructions.machine import LIVE_STATES, State
 from app.blueprints.instructions.models import Instruction
 from app.blueprints.notifications.service import notify
 from app.blueprints.reminders import service as reminders
@@ -32,8 +32,6 @@ from app.common.roles import Role
 from app.database import unit_of_work
 from app.errors import Conflict, NotFound, Unprocessable
 from app.extensions import db
-
-LIVE_STATES = frozenset({State.ISSUED, State.ACKNOWLEDGED, State.EN_ROUTE, State.ON_SCENE})
 
 
 def _instructions(incident_id: int) -> list[Instruction]:

@@ -42,6 +42,10 @@ class State(enum.StrEnum):
     CANCELLED = "cancelled"        # 已撤销
 
 
+# Work in hand: the unit still owes an answer, and some clock may run out.
+LIVE_STATES = frozenset({State.ISSUED, State.ACKNOWLEDGED, State.EN_ROUTE, State.ON_SCENE})
+
+
 class Transition(enum.StrEnum):
     ACKNOWLEDGE = "acknowledge"  # 签收
     RETURN = "return"            # 退回

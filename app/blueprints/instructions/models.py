@@ -11,16 +11,17 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, DateTime, ForeignKeyConstraint, Index, Integer,
-                        Numeric, String, Text, Uuid)
+                        Numeric, String, Text, Uuid, text)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.blueprints.instructions.machine import State
+from app.blueprints.instructions.machine import LIVE_STATES, State
 from app.common.models import Timestamps, id_column, utcnow
 from app.extensions import db
 from app.tenants.models import TenantOwned
 
 _STATES = ", ".join(f"'{state.value}'" for state in State)
+_LIVE = ", ".join(f"'{state.value}'" for state in State if state in LIVE_STATES)
 
 
 class InstructionRole(enum.StrEnum):
@@ -59,6 +60,13 @@ class Instruction(TenantOwned, Timestamps, db.Model):
         # A unit's inbox, newest first: a page is an index walk, not a sort of the unit's whole history.
         Index("ix_instructions_tenant_id_unit_id_id", "tenant_id", "unit_id", "id"),
         Index("ix_instructions_tenant_id_incident_id", "tenant_id", "incident_id"),
+        # The live instructions only (a few hundred of a district's million), carrying their clocks: the
+        # desk board finds every incident with a run-out clock in one small index-only scan, instead of
+        # one probe per incident in hand (migration 0011; measured in bench/incidents/RESULTS.md).
+        Index("ix_instructions_live", "tenant_id", "incident_id",
+              postgresql_include=["state", "unit_id", "acknowledge_by", "arrive_by", "resolve_by",
+                                 "needs_site_visit"],
+              postgresql_where=text(f"state IN ({_LIVE})")),
     )
 
     id: Mapped[int] = id_column()
