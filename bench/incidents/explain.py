@@ -2,7 +2,7 @@
 
 Each read of the benchmark (and a few more desk reads) is sent once through the app (Flask test client,
 in the committed code exported by common.source_tree) to warm the caches, then again with a hook on
-the engine that, right before each SELECT goes to PostgreSQL, runs `EXPLAIN (ANALYZE, BUFFERS)` of the
+the engine that, right before each SELECT (or WITH … SELECT) goes to PostgreSQL, runs `EXPLAIN (ANALYZE, BUFFERS)` of the
 same statement with the same parameters on the same connection, so in the same transaction, as the app
 role, under row-level security with the request's tenant settings: the plans the server really gets.
 Prints per endpoint the queries with their execution times, then the full plans of the slowest.
@@ -70,7 +70,7 @@ def run(args) -> int:
 
     @event.listens_for(engine, "before_cursor_execute")
     def explain(conn, cursor, statement, parameters, context, executemany):
-        if not capturing["on"] or executemany or not statement.lstrip().upper().startswith("SELECT"):
+        if not capturing["on"] or executemany or not statement.lstrip().upper().startswith(("SELECT", "WITH")):
             return
         if "set_config(" in statement:
             return
