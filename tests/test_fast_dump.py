@@ -54,3 +54,37 @@ def test_fast_and_marshmallow_dumps_are_byte_for_byte_the_same(client, busy, mon
     assert '"responder_ids":[' in fast["inbox"][0] and "+08:00" in fast["board"][0]
     assert '"has_pending_extension":true' in fast["board"][0] and '"acknowledge"' in fast["board_overdue"][0]
     assert "139****5678" in fast["incidents_as_leader"][0] and "13912345678" in fast["incidents"][0]
+
+
+def test_lists_carry_the_named_responders_in_one_query_per_page(app, client, busy, sql):
+    """The inbox and the board name each instruction's responders (in id order) from a column of the
+    instructions' own query: no second query for the responders."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    d = busy
+    [work] = sql("SELECT id FROM instructions WHERE state = 'on_scene' AND tenant_id = :t", t=d.tenant.id)[0:1]
+    sql("INSERT INTO instruction_responders (tenant_id, instruction_id, user_id, named_at) "
+        "VALUES (:t, :i, :u, now())", t=d.tenant.id, i=work[0], u=d.liaison.id)
+    expected = sorted([d.responder.id, d.liaison.id])
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        inbox = client.get(d.url("units", d.unit_id, "instructions"), headers=d.h(d.liaison)).get_json()
+        board = client.get(d.url("board"), headers=d.h(d.desk)).get_json()
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", count)
+
+    assert {row["id"]: row["responder_ids"] for row in inbox}[work[0]] == expected
+    on_board = {item["instruction"]["id"]: item["instruction"]["responder_ids"]
+                for row in board for item in row["instructions"]}
+    assert on_board[work[0]] == expected and [] in on_board.values()
+    assert not [s for s in statements if "FROM instruction_responders" in s.split("WHERE")[0]
+                and s.lstrip().startswith("SELECT instruction_responders")]

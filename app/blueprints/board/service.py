@@ -1,7 +1,7 @@
 """The desk board (指挥调度看板): the incidents still in hand with their instructions, states and clocks.
 
-One page of incidents costs three queries: the page with its total (`count(*) OVER ()`), the page's
-instructions with their units and whether an extension is pending, and their responders. The filters on
+One page of incidents costs two queries: the page with its total (`count(*) OVER ()`), and the page's
+instructions with their units, responders and whether an extension is pending. The filters on
 instructions (unit, state, overdue) are one EXISTS, so they hold for the same instruction: "overdue at
 the water company" means the water company's instruction is late.
 
@@ -20,7 +20,7 @@ from sqlalchemy import and_, case, exists, func, select
 from app.blueprints.incidents.models import Incident, IncidentState
 from app.blueprints.incidents.presentation import incident_out
 from app.blueprints.instructions.machine import LIVE_STATES, State
-from app.blueprints.instructions.models import Extension, ExtensionState, Instruction
+from app.blueprints.instructions.models import Extension, ExtensionState, Instruction, with_responder_ids
 from app.blueprints.units.models import Unit
 from app.common.listing import COUNT_LIMIT, paginate
 from app.common.models import utcnow
@@ -125,6 +125,7 @@ def _with_instructions(incidents: list[Incident], actor, now: datetime) -> list[
     has_pending = exists().where(Extension.instruction_id == Instruction.id,
                                  Extension.state == ExtensionState.PENDING.value)
     rows = list(db.session.execute(select(Instruction, Unit.name, Unit.short_name, has_pending)
+                                   .options(*with_responder_ids())
                                    .join(Unit, Unit.id == Instruction.unit_id)
                                    .where(Instruction.incident_id.in_([i.id for i in incidents]))
                                    .order_by(Instruction.id)).all())

@@ -11,9 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, DateTime, ForeignKeyConstraint, Index, Integer,
-                        Numeric, String, Text, Uuid, text)
+                        Numeric, String, Text, Uuid, func, select, text)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, lazyload, mapped_column, query_expression, relationship, with_expression
 
 from app.blueprints.instructions.machine import LIVE_STATES, State
 from app.common.models import Timestamps, id_column, utcnow
@@ -116,9 +116,15 @@ class Instruction(TenantOwned, Timestamps, db.Model):
 
     responders = relationship("InstructionResponder", lazy="selectin", cascade="all, delete-orphan",
                               order_by="InstructionResponder.user_id")
+    # Filled only by list reads (`with_responder_ids()`): the responders' ids as one column of the page's
+    # own query, where the selectin relationship costs a second query per page.
+    listed_responder_ids: Mapped[list[int] | None] = query_expression()
 
     @property
     def responder_user_ids(self) -> list[int]:
+        # Loaded responders are the truth (a write may just have changed them); else a list read's column.
+        if "responders" not in self.__dict__ and self.listed_responder_ids is not None:
+            return list(self.listed_responder_ids)
         return [row.user_id for row in self.responders]
 
     @property
@@ -140,6 +146,17 @@ class InstructionResponder(TenantOwned, db.Model):
     instruction_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     named_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def with_responder_ids() -> tuple:
+    """Loader options for lists of instructions: each row's responder ids come with it, in id order (as the
+    relationship orders them), and the responders themselves load only if something touches them."""
+    ids = select(InstructionResponder.user_id).where(
+        InstructionResponder.tenant_id == Instruction.tenant_id,
+        InstructionResponder.instruction_id == Instruction.id,
+    ).order_by(InstructionResponder.user_id).correlate(Instruction).scalar_subquery()
+    return (with_expression(Instruction.listed_responder_ids, func.array(ids, type_=ARRAY(BigInteger))),
+            lazyload(Instruction.responders))
 
 
 class Feedback(TenantOwned, db.Model):

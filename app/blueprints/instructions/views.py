@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.blueprints.instructions.models import Instruction, InstructionResponder
+from app.blueprints.instructions.models import Instruction, InstructionResponder, with_responder_ids
 from app.blueprints.units.models import Unit
 from app.common.listing import COUNT_LIMIT, paginate
 from app.common.roles import Role
@@ -16,7 +16,7 @@ _READS_EVERY_UNIT = (Role.DISPATCHER, Role.TENANT_ADMIN, Role.LEADER, Role.PROVI
 def _filtered(statement, state: list[str] | None):
     if state:
         statement = statement.where(Instruction.state.in_(state))
-    return statement.order_by(Instruction.id.desc())
+    return statement.options(*with_responder_ids()).order_by(Instruction.id.desc())
 
 
 def unit_inbox(*, unit_id: int, actor, pagination, state: list[str] | None = None) -> list[Instruction]:
