@@ -15,7 +15,9 @@ plus one bare endpoint), logs in the desk and one liaison per bench unit, and ru
 - open: the same mix, in the same order, sent at a fixed RATE requests per second whatever the
   answers do, each latency measured from the moment the request was due (no coordinated omission);
   the writes take their incident or instruction from queues primed with a backlog, and a slot that
-  finds its queue empty is counted (`no_work`), never silently replaced.
+  finds its queue empty is counted (`no_work`), never silently replaced. The first WARMUP seconds go
+  at the same rate uncounted; `slow_seconds` then lists the measured seconds that held a request over
+  100 ms, and `checkpoints` what PostgreSQL's checkpointer did during the phase.
 
 Every response's status is checked (201 for intake and issue, 200 for the rest); anything else is
 an error, counted per operation and status/code, with the first bodies kept. Clients speak
@@ -155,7 +157,43 @@ def summarize(records: list[Record], window: float) -> dict:
     return out
 
 
+def slow_seconds(records: list[Record], threshold_ms: float = 100.0) -> dict[int, list]:
+    """The seconds of a phase (from its first request) holding a request slower than the threshold:
+    {second: [requests due in it, slower than the threshold, max ms]}. A stall of the whole stack shows
+    as every operation slow in the same few seconds; a slow operation, as its own spread."""
+    if not records:
+        return {}
+    first = min(r.start for r in records)
+    buckets: dict[int, list] = {}
+    for r in records:
+        bucket = buckets.setdefault(int(r.start - first), [0, 0, 0.0])
+        bucket[0] += 1
+        if r.latency * 1000 > threshold_ms:
+            bucket[1] += 1
+        bucket[2] = round(max(bucket[2], r.latency * 1000), 1)
+    return {second: row for second, row in sorted(buckets.items()) if row[1]}
+
+
 # ---------------------------------------------------------------- observers
+
+class Checkpoints:
+    """PostgreSQL's checkpoints during a phase (cluster-wide, pg_stat_bgwriter): a checkpoint's writes and
+    the full-page images after it slow commits, which an open loop's tail shows."""
+
+    SQL = text("SELECT checkpoints_timed, checkpoints_req, checkpoint_write_time, checkpoint_sync_time, "
+               "buffers_checkpoint FROM pg_stat_bgwriter")
+
+    def __init__(self, db_name: str):
+        self.engine = common.owner_engine(db_name)
+
+    def snapshot(self) -> dict:
+        with self.engine.connect() as connection:
+            return dict(connection.execute(self.SQL).mappings().one())
+
+    @staticmethod
+    def delta(before: dict, after: dict) -> dict:
+        return {key: round(after[key] - before[key], 1) for key in before}
+
 
 class WaitSampler(threading.Thread):
     """What the bench database's active backends are doing, every 200 ms (pg_stat_activity)."""
@@ -418,8 +456,10 @@ def hammer_body(ctx: Context, op: str):
     return body
 
 
-def open_loop(ctx: Context, rate: float, duration: float, backlog: int) -> tuple[list[Record], dict]:
-    """The mix at a fixed arrival rate; latency from the due time of each request."""
+def open_loop(ctx: Context, rate: float, duration: float, backlog: int, warmup: float = 0.0) -> tuple[list[Record], dict]:
+    """The mix at a fixed arrival rate; latency from the due time of each request. The first `warmup`
+    seconds are sent at the same rate but not counted, as the closed loop's warm-up is not: the sender's
+    thread pool and each worker's first statements of every kind start cold."""
     queues = {step: collections.deque() for step in ("issue", "acknowledge", "arrive", "resolve")}
     prep = random.Random(99)
     ctx.recorder = Recorder()
@@ -453,6 +493,7 @@ def open_loop(ctx: Context, rate: float, duration: float, backlog: int) -> tuple
     sequence = mix(ctx)
     no_work = collections.Counter()
     rngs = threading.local()
+    warm, total = int(rate * warmup), int(rate * duration)
 
     def slot(k: int, due: float):
         rng = getattr(rngs, "rng", None) or random.Random(k)
@@ -468,7 +509,8 @@ def open_loop(ctx: Context, rate: float, duration: float, backlog: int) -> tuple
             try:
                 item = queues[op].popleft()
             except IndexError:
-                no_work[op] += 1
+                if k >= warm:
+                    no_work[op] += 1
                 return
             if op == "issue":
                 issued = issue(ctx, item[0], item[1], due)
@@ -484,16 +526,16 @@ def open_loop(ctx: Context, rate: float, duration: float, backlog: int) -> tuple
             return
         read(ctx, op, unit, rng, due)
 
-    total = int(rate * duration)
     with ThreadPoolExecutor(max_workers=256) as pool:
-        start = time.perf_counter() + 0.1
-        for k in range(total):
-            due = start + k / rate
+        first_due = time.perf_counter() + 0.1
+        for k in range(warm + total):
+            due = first_due + k / rate
             pause = due - time.perf_counter()
             if pause > 0:
                 time.sleep(pause)
             pool.submit(slot, k, due)
-    records = ctx.recorder.records
+    start = first_due + warm / rate
+    records = [r for r in ctx.recorder.records if r.start >= start - 1e-9]
     last_answer = max((r.start + r.latency for r in records), default=start)
     return records, {"no_work": dict(no_work), "backlog": backlog, "prep_errors": prep_errors, "sent": total,
                      "offered_rps": rate,
@@ -646,19 +688,23 @@ def main(argv: list[str] | None = None) -> int:
         results["board"] = board
         ctx = Context(args.port, state["tenant_code"], desk, units, board, texts)
         meter = CpuMeter(server.pid, args.db)
+        checkpoints = Checkpoints(args.db)
 
         def run(name: str, fn, *fn_args):
             print(f"phase {name} ...", flush=True)
             sampler.take()
             sampler.running.set()
-            before = meter.snapshot()
+            before, checkpoints_before = meter.snapshot(), checkpoints.snapshot()
             records, window_or_info = fn(*fn_args)
-            after = meter.snapshot()
+            after, checkpoints_after = meter.snapshot(), checkpoints.snapshot()
             sampler.running.clear()
             info = window_or_info if isinstance(window_or_info, dict) else {}
             window = window_or_info if not isinstance(window_or_info, dict) else args.open_duration
             summary = summarize(records, window)
-            extra = {**info, "cpu": CpuMeter.delta(before, after), "pg_waits": sampler.take()}
+            extra = {**info, "cpu": CpuMeter.delta(before, after), "pg_waits": sampler.take(),
+                     "checkpoints": Checkpoints.delta(checkpoints_before, checkpoints_after)}
+            if isinstance(window_or_info, dict):  # the open loop: where its tail came from
+                extra["slow_seconds"] = slow_seconds(records)
             if ctx.recorder.samples:
                 extra["error_samples"] = dict(ctx.recorder.samples)
             results["phases"][name] = {"summary": summary, **extra}
@@ -677,7 +723,8 @@ def main(argv: list[str] | None = None) -> int:
             run(f"closed loop, {args.clients} clients, mix", closed_loop, ctx, args.clients, args.warmup,
                 args.duration, lifecycle_body(ctx))
         if "open" in phases:
-            run(f"open loop, {args.rate:g} req/s, mix", open_loop, ctx, args.rate, args.open_duration, args.backlog)
+            run(f"open loop, {args.rate:g} req/s, mix", open_loop, ctx, args.rate, args.open_duration, args.backlog,
+                args.warmup)
     finally:
         sampler.stopped.set()
         stop_gunicorn(server)

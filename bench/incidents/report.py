@@ -7,7 +7,7 @@ import sys
 from bench.incidents.lifecycle import table
 
 KEEP = ("cpu", "pg_waits", "offered_rps", "answered_rps", "last_answer_after_last_send_s", "no_work", "backlog",
-        "prep_errors", "error_samples")
+        "prep_errors", "error_samples", "checkpoints", "slow_seconds")
 
 
 def main(argv: list[str] | None = None) -> int:
