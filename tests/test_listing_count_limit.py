@@ -54,3 +54,28 @@ def test_below_the_limit_the_header_is_exact_and_unchanged(client, desk):
     assert only == {"total": 3, "total_pages": 1, "first_page": 1, "last_page": 1, "page": 1}
     assert full == {"total": 3, "total_pages": 2, "first_page": 1, "last_page": 2, "page": 1, "next_page": 2}
     assert beyond == {"total": 3, "total_pages": 2, "first_page": 1, "last_page": 2}
+
+
+def test_a_first_page_and_its_bounded_count_are_one_statement(app, client, desk, small_limit):
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    for n in range(6):
+        record(client, desk, description=f"第{n}件")
+    sent: list[str] = []
+
+    def capture(_conn, _cursor, statement, *_args):
+        if "FROM incidents" in statement:
+            sent.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        rows, first = _page(client, desk, page_size=2)
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", capture)
+
+    assert rows == ["第5件", "第4件"] and first["total"] == 4 and first["total_is_lower_bound"] is True
+    assert len(sent) == 1 and "count(*)" in sent[0], sent
