@@ -2,13 +2,13 @@
 
 One page of incidents costs two queries: the page with its total (`count(*) OVER ()`), and the page's
 instructions with their units, responders and whether an extension is pending. The filters on
-instructions (unit, state, overdue) are one EXISTS, so they hold for the same instruction: "overdue at
+instructions (unit, state, overdue) are one subquery, so they hold for the same instruction: "overdue at
 the water company" means the water company's instruction is late.
 
 "Overdue first" needs to know, for every incident in hand, whether any clock has run out. That set is
 read once per page from the live instructions' own small index (`ix_instructions_live`, which carries the
 clocks) and hashed, not probed per incident: at two thousand incidents in hand the page query went from
-7.9 to 2.2 ms (bench/incidents/RESULTS.md, round 4).
+7.9 to 2.5 ms (bench/incidents/RESULTS.md, round 4).
 """
 from __future__ import annotations
 
