@@ -47,8 +47,8 @@ def test_below_the_limit_the_header_is_exact_and_unchanged(client, desk):
     for n in range(3):
         record(client, desk, description=f"第{n}件")
 
-    _, only = _page(client, desk, page_size=5)  # a page that is not full: no count at all
-    _, full = _page(client, desk, page_size=2)  # a full page: counted
+    _, only = _page(client, desk, page_size=5)  # a page that is not full: the only page
+    _, full = _page(client, desk, page_size=2)  # a full page: counted with it
     _, beyond = _page(client, desk, page=9, page_size=2)
 
     assert only == {"total": 3, "total_pages": 1, "first_page": 1, "last_page": 1, "page": 1}

@@ -1,8 +1,8 @@
 """One list helper for every collection endpoint: filter, sort, page (X-Pagination).
 
-`paginate` fetches the first page before counting: when it is not full it is the only page, so its total
-is known without a count (small lists: one query instead of two); a list with a bounded count
-(`count_limit`) gets its first page and its count in one statement. Otherwise the rows are counted:
+A list with a bounded count (`count_limit`: incidents, inboxes) gets its first page and its count in one
+statement. Other lists fetch the first page before counting: when it is not full it is the only page, so
+its total is known without a count (small lists: one query instead of two). Otherwise the rows are counted:
 all of them, or with `count_limit` at most `max(count_limit, first_item + page_size) + 1` of them, so
 that the cost of a page no longer grows with the whole result (a million incidents, a search term
 matching 125k). A count that reaches that bound is a lower bound: `X-Pagination` then says

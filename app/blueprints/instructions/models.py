@@ -153,6 +153,8 @@ class InstructionResponder(TenantOwned, db.Model):
 def with_responder_ids() -> tuple:
     """Loader options for lists of instructions: each row's responder ids come with it, in id order (as the
     relationship orders them), and the responders themselves load only if something touches them."""
+    # The ORM's tenant criteria do not reach an expression given to with_expression: the tenant is
+    # matched explicitly (row-level security applies as well).
     ids = select(InstructionResponder.user_id).where(
         InstructionResponder.tenant_id == Instruction.tenant_id,
         InstructionResponder.instruction_id == Instruction.id,
