@@ -1,7 +1,7 @@
 """The desk board (指挥调度看板): the incidents still in hand with their instructions, states and clocks.
 
-One page of incidents costs two queries: the page with its total (`count(*) OVER ()`), and the page's
-instructions with their units, responders and whether an extension is pending. The filters on
+One page of incidents costs three queries: the page's ids with their total (`count(*) OVER ()`), those
+incidents, and their instructions with units, responders and whether an extension is pending. The filters on
 instructions (unit, state, overdue) are one subquery, so they hold for the same instruction: "overdue at
 the water company" means the water company's instruction is late.
 
@@ -99,7 +99,9 @@ def board(*, actor, pagination, now: datetime | None = None, **filters) -> list[
     # Materialised: read once, hashed for both the filter and the order.
     late = late_incident_ids(now).cte("late_incidents").prefix_with("MATERIALIZED")
     is_overdue = Incident.id.in_(select(late.c.incident_id))
-    statement = select(Incident).where(Incident.state.in_(filters.state or IN_HAND))
+    # The page is chosen on ids alone: the window count and the sort carry narrow rows, not whole incidents
+    # (7.0 -> 2.8 ms at 2,300 in hand); the ten incidents are then read by key.
+    statement = select(Incident.id).where(Incident.state.in_(filters.state or IN_HAND))
     if filters.severity:
         statement = statement.where(Incident.severity.in_(filters.severity))
     conditions = _instruction_conditions(filters, now)
@@ -114,9 +116,11 @@ def board(*, actor, pagination, now: datetime | None = None, **filters) -> list[
     statement = statement.order_by(case((is_overdue, 0), else_=1), severity_rank, Incident.received_at.desc())
     # The order (overdue first) makes PostgreSQL evaluate every incident in hand anyway: the first page
     # carries its total instead of a second pass for the count.
-    incidents = paginate(statement, pagination, tiebreak=Incident.id.desc(), count_limit=COUNT_LIMIT,
-                         total_in_page=True)
-    return _with_instructions(incidents, actor, now)
+    ids = paginate(statement, pagination, tiebreak=Incident.id.desc(), count_limit=COUNT_LIMIT,
+                   total_in_page=True)
+    by_id = {incident.id: incident for incident in
+             db.session.execute(select(Incident).where(Incident.id.in_(ids))).scalars()} if ids else {}
+    return _with_instructions([by_id[incident_id] for incident_id in ids], actor, now)
 
 
 def _with_instructions(incidents: list[Incident], actor, now: datetime) -> list[dict]:
