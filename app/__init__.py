@@ -96,6 +96,10 @@ def register_extensions(app: Flask, settings: Settings) -> None:
         install_app_role(db.engine, settings.db_app_role)
     app.extensions["liandong_redis"] = Redis.from_url(settings.redis_url)
 
+    from app.common import read_cache
+
+    read_cache.install(app, settings)
+
     from app.blueprints.auth import passwords
 
     passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)

@@ -8,6 +8,7 @@ from app.blueprints.board import service
 from app.blueprints.board.schemas import BoardArgs, BoardRowOut
 from app.common.authz import requires
 from app.common.listing import PagedBlueprint
+from app.common.read_cache import cached_read
 from app.common.roles import Role
 
 blp = PagedBlueprint("board", __name__, url_prefix="/api/v1/t/<tenant_code>/board",
@@ -17,6 +18,7 @@ blp = PagedBlueprint("board", __name__, url_prefix="/api/v1/t/<tenant_code>/boar
 @blp.route("")
 class Board(MethodView):
     @requires(Role.DISPATCHER, Role.TENANT_ADMIN, Role.LEADER, Role.PROVINCIAL_SUPERVISOR)
+    @cached_read(good_until=service.next_clock)  # consoles poll it; the next clock to run out ends an answer
     @blp.arguments(BoardArgs, location="query")
     @blp.response(200, BoardRowOut(many=True))
     @blp.paginate(max_page_size=100)

@@ -58,6 +58,18 @@ def late_incident_ids(now: datetime):
     return select(Instruction.incident_id).where(overdue_clause(now))
 
 
+def next_clock(now: datetime) -> datetime | None:
+    """When the next running clock of a live instruction runs out, turning an `overdue` flag on: until then
+    a board read now stays true without a write (app/common/read_cache.py). None: no clock is running."""
+    return db.session.execute(select(func.least(
+        func.min(Instruction.resolve_by).filter(Instruction.resolve_by > now),
+        func.min(Instruction.acknowledge_by).filter(Instruction.state.in_(_NOT_ACKNOWLEDGED),
+                                                    Instruction.acknowledge_by > now),
+        func.min(Instruction.arrive_by).filter(Instruction.state.in_(_NOT_ARRIVED),
+                                               Instruction.needs_site_visit.is_(True), Instruction.arrive_by > now),
+    )).where(Instruction.state.in_(_LIVE))).scalar()
+
+
 def overdue_clocks(instruction: Instruction, now: datetime) -> list[str]:
     """The same test as `overdue_clause`, for one loaded instruction: which clocks have run out."""
     late = []

@@ -19,6 +19,7 @@ from app.blueprints.instructions.schemas import (AcknowledgeIn, ArriveIn, DeskAc
 from app.common.authz import requires
 from app.common.listing import PagedBlueprint
 from app.common.idempotency import idempotent
+from app.common.read_cache import cached_read
 from app.common.versions import expected_version
 from app.common.roles import TENANT_ROLES, Role
 
@@ -138,6 +139,7 @@ for _path, _name, _schema, _fn, _doc, _roles in _ACTIONS:
 @blp.route("/units/<int:unit_id>/instructions")
 class UnitInbox(MethodView):
     @requires(*READERS)
+    @cached_read()  # unit phones poll it
     @blp.arguments(InstructionListArgs, location="query")
     @blp.response(200, InstructionOut(many=True))
     @blp.paginate(max_page_size=200)
@@ -150,6 +152,7 @@ class UnitInbox(MethodView):
 @blp.route("/my/instructions")
 class MyTasks(MethodView):
     @requires(*UNIT)
+    @cached_read()  # responders' phones poll it
     @blp.arguments(InstructionListArgs, location="query")
     @blp.response(200, InstructionOut(many=True))
     @blp.paginate(max_page_size=200)

@@ -1,0 +1,223 @@
+"""Repeat reads of the polled lists (desk board, unit inbox, my tasks) answered from a validated cache.
+
+The desk's consoles re-read the board every few seconds and every unit phone polls its inbox (design.md
+section 8), while a district writes perhaps once a minute. Most polls therefore ask for exactly what the
+same user was given the time before. A cached answer is served only while three things hold:
+
+1. **Nothing in the tenant has been written since it was built.** Every committed transaction that wrote
+   anything announces it, after commit, by giving each tenant it may have written a new random *stamp* in
+   Redis (`liandong:read-stamp:<tenant id>`). Which tenants a transaction may have written is known without
+   asking the code that wrote: under row-level security a write can only touch rows of the tenants in the
+   scope it ran under (app/rls.py), so each INSERT/UPDATE/DELETE records its scope's tenants. A platform-
+   scope write (which may touch any tenant's users) renews one global stamp that every entry also checks.
+   An entry is built after its stamps were read, so it holds at least what they stood for; a commit after
+   that renews a stamp and the entry is never served again.
+2. **No clock it shows has run out since.** A view may say until when its answer stays true without any
+   write (the board: the next deadline of a live instruction, when an `overdue` flag would turn on).
+3. **It is younger than READ_CACHE_SECONDS** (default 15). This bounds the one staleness left: a commit whose
+   announcement never reached Redis (Redis unreachable at that moment, the process killed between commit
+   and announcement), or a row changed outside the app (psql). Nothing is lost either way: the data is in
+   PostgreSQL, and the next answer after the bound shows it.
+
+Entries are per user and per exact path and query, so what one user may see (masked caller phones, a
+responder's own tasks) is never served to another, and only a 200 answer is kept: a refusal is always
+worked out afresh. The gate (token, tenant, roles) runs before the cache on every request, so a revoked
+token or a suspended tenant is refused as before. Without Redis the cache steps aside and every read is
+built. Each gunicorn worker keeps its own entries (at most READ_CACHE_ENTRIES, least recently used out).
+
+Every answer of a cached view carries an `ETag`; a client that sends it back as `If-None-Match` gets
+`304 Not Modified` and no body while the answer is unchanged: a phone polling over a bad network pays
+for the inbox only when it changes.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import secrets
+import threading
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from cachetools import LRUCache
+from flask import Response, current_app, g, has_app_context, request
+from flask_jwt_extended import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from app.common.models import utcnow
+from app.tenants.context import current_scope
+
+log = logging.getLogger(__name__)
+
+_STAMP_KEY = "liandong:read-stamp:{}"
+_GLOBAL = "all"
+_MAX_BODY_BYTES = 512 * 1024  # a page of 200 instructions is ~150 KB; anything larger is not worth keeping
+_KEPT_HEADERS = ("Content-Type", "X-Pagination", "Link")
+
+# The tenants (or _GLOBAL) that the open transaction of this request or job may have written.
+_written: ContextVar[set | None] = ContextVar("liandong_read_cache_written", default=None)
+
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "TRUNCATE")
+
+
+def _is_write(statement: str, context) -> bool:
+    # Compiled DML says so (also behind a WITH); text SQL (numbering, settling timers) starts with its verb.
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        return True
+    return statement.lstrip()[:8].upper().startswith(_WRITE_VERBS)
+
+
+def track_writes(engine: Engine) -> None:
+    """Record, per transaction, which tenants its writes may have touched (see the module's docstring)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_write(_conn, _cursor, statement, _parameters, context, _executemany):
+        if not _is_write(statement, context):
+            return
+        scope = current_scope()
+        written = _written.get()
+        if written is None:
+            written = set()
+            _written.set(written)
+        written.update(scope.tenant_ids)
+        if scope.is_platform:
+            written.add(_GLOBAL)
+
+
+@event.listens_for(Session, "after_commit")
+def _announce_commit(_session) -> None:
+    written = _written.get()
+    if not written:
+        return
+    _written.set(None)
+    if not has_app_context():
+        return
+    redis = current_app.extensions.get("liandong_redis")
+    if redis is None:
+        return
+    try:
+        with redis.pipeline(transaction=False) as pipe:
+            for tenant in written:
+                pipe.set(_STAMP_KEY.format(tenant), secrets.token_hex(8))
+            pipe.execute()
+    except Exception:  # noqa: BLE001 - the write is committed; cached reads catch up within READ_CACHE_SECONDS
+        log.warning("read cache: could not announce a commit", exc_info=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(_session) -> None:
+    _written.set(None)
+
+
+def invalidate_everything(redis) -> None:
+    """Renew the global stamp: every cached answer in every process is rebuilt on its next read. For changes
+    made outside the app (a fix in psql); the cache also catches up by itself within READ_CACHE_SECONDS."""
+    redis.set(_STAMP_KEY.format(_GLOBAL), secrets.token_hex(8))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    stamps: tuple
+    good_until: datetime
+    status: int
+    body: bytes
+    headers: tuple
+
+
+class ReadCache:
+    def __init__(self, redis, *, seconds: int, entries: int):
+        self.redis = redis
+        self.lifetime = timedelta(seconds=seconds)
+        self._entries: LRUCache = LRUCache(maxsize=entries)
+        self._lock = threading.Lock()  # gunicorn's threaded workers would share one cache
+
+    def stamps(self, tenant_id: int) -> tuple | None:
+        """The tenant's and the global stamp, each created if Redis lost it (a restart); None without Redis."""
+        keys = (_STAMP_KEY.format(tenant_id), _STAMP_KEY.format(_GLOBAL))
+        try:
+            values = self.redis.mget(keys)
+            if None in values:
+                with self.redis.pipeline(transaction=False) as pipe:
+                    for key, value in zip(keys, values):
+                        if value is None:
+                            pipe.set(key, secrets.token_hex(8), nx=True)
+                    pipe.mget(keys)
+                    values = pipe.execute()[-1]
+        except Exception:  # noqa: BLE001 - no Redis: build every answer, as without a cache
+            log.warning("read cache: Redis unavailable, answering without it", exc_info=True)
+            return None
+        return tuple(values)
+
+    def get(self, key, stamps: tuple, now: datetime) -> _Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry.stamps != stamps or now >= entry.good_until:
+            return None
+        return entry
+
+    def put(self, key, entry: _Entry) -> None:
+        with self._lock:
+            self._entries[key] = entry
+
+
+def install(app, settings) -> None:
+    """Track writes on the app's engine; keep a cache unless READ_CACHE_SECONDS is 0."""
+    from app.extensions import db
+
+    with app.app_context():
+        track_writes(db.engine)
+    if settings.read_cache_seconds > 0:
+        app.extensions["liandong_read_cache"] = ReadCache(
+            app.extensions["liandong_redis"], seconds=settings.read_cache_seconds,
+            entries=settings.read_cache_entries)
+
+
+def cached_read(good_until: Callable[[datetime], datetime | None] | None = None):
+    """Serve a GET view's 200 answers from the read cache (put it under `@requires`, above flask-smorest's
+    decorators, so a hit skips parsing and dumping). `good_until(now)`: until when the answer stays true
+    without a write (None: no limit but READ_CACHE_SECONDS); it is asked before the answer is built."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            cache: ReadCache | None = current_app.extensions.get("liandong_read_cache")
+            tenant = g.get("tenant")
+            if cache is None or tenant is None:
+                return _conditional(view(*args, **kwargs))
+            stamps = cache.stamps(tenant.id)
+            if stamps is None:
+                return _conditional(view(*args, **kwargs))
+            key = (tenant.id, current_user.id, request.full_path)
+            now = utcnow()
+            entry = cache.get(key, stamps, now)
+            if entry is not None:
+                return _conditional(Response(entry.body, status=entry.status, headers=list(entry.headers)))
+            # Asked first: a clock that runs out while the answer is built only shortens its life.
+            until = now + cache.lifetime
+            limit = good_until(now) if good_until is not None else None
+            if limit is not None and limit < until:
+                until = limit
+            response = view(*args, **kwargs)
+            if response.status_code == 200 and not response.is_streamed:
+                body = response.get_data()
+                if len(body) <= _MAX_BODY_BYTES:
+                    response.add_etag()
+                    headers = tuple((name, response.headers[name]) for name in (*_KEPT_HEADERS, "ETag")
+                                    if name in response.headers)
+                    cache.put(key, _Entry(stamps, until, response.status_code, body, headers))
+            return _conditional(response)
+
+        return wrapper
+
+    return decorate
+
+
+def _conditional(response: Response) -> Response:
+    if response.status_code == 200 and not response.is_streamed:
+        if "ETag" not in response.headers:
+            response.add_etag()
+        response.make_conditional(request)
+    return response
