@@ -115,7 +115,7 @@ class Settings:
     smtp_from: str = "liandong@localhost"
     # Polled lists answered from a validated cache (app/common/read_cache.py); 0 seconds: no cache.
     read_cache_seconds: int = 15                 # the longest a cached answer may lag a commit Redis missed
-    read_cache_entries: int = 2048               # per gunicorn worker
+    read_cache_mb: int = 64                      # answers kept per gunicorn worker
 
     @property
     def is_production(self) -> bool:
@@ -199,5 +199,5 @@ class Settings:
             smtp_starttls=_bool("SMTP_STARTTLS", False),
             smtp_from=os.environ.get("SMTP_FROM", "liandong@localhost"),
             read_cache_seconds=_int("READ_CACHE_SECONDS", 15),
-            read_cache_entries=_int("READ_CACHE_ENTRIES", 2048),
+            read_cache_mb=_int("READ_CACHE_MB", 64),
         )

@@ -23,7 +23,8 @@ Entries are per user and per exact path and query, so what one user may see (mas
 responder's own tasks) is never served to another, and only a 200 answer is kept: a refusal is always
 worked out afresh. The gate (token, tenant, roles) runs before the cache on every request, so a revoked
 token or a suspended tenant is refused as before. Without Redis the cache steps aside and every read is
-built. Each gunicorn worker keeps its own entries (at most READ_CACHE_ENTRIES, least recently used out).
+built. Each gunicorn worker keeps its own entries, at most READ_CACHE_MB of answers (least recently used
+out; a board page is ~20 KB, a 200-row inbox page ~150 KB).
 
 Every answer of a cached view carries an `ETag`; a client that sends it back as `If-None-Match` gets
 `304 Not Modified` and no body while the answer is unchanged: a phone polling over a bad network pays
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 
 _STAMP_KEY = "liandong:read-stamp:{}"
 _GLOBAL = "all"
-_MAX_BODY_BYTES = 512 * 1024  # a page of 200 instructions is ~150 KB; anything larger is not worth keeping
+_MAX_BODY_BYTES = 512 * 1024  # a 200-row inbox page is ~150 KB; anything larger is not worth keeping
 _KEPT_HEADERS = ("Content-Type", "X-Pagination", "Link")
 
 # The tenants (or _GLOBAL) that the open transaction of this request or job may have written.
@@ -126,12 +127,15 @@ class _Entry:
     body: bytes
     headers: tuple
 
+    def size(self) -> int:
+        return len(self.body) + 512  # the key, headers and bookkeeping, roughly
+
 
 class ReadCache:
-    def __init__(self, redis, *, seconds: int, entries: int):
+    def __init__(self, redis, *, seconds: int, megabytes: int):
         self.redis = redis
         self.lifetime = timedelta(seconds=seconds)
-        self._entries: LRUCache = LRUCache(maxsize=entries)
+        self._entries: LRUCache = LRUCache(maxsize=megabytes * 1024 * 1024, getsizeof=_Entry.size)
         self._lock = threading.Lock()  # gunicorn's threaded workers would share one cache
 
     def stamps(self, tenant_id: int) -> tuple | None:
@@ -169,10 +173,10 @@ def install(app, settings) -> None:
 
     with app.app_context():
         track_writes(db.engine)
-    if settings.read_cache_seconds > 0:
+    if settings.read_cache_seconds > 0 and settings.read_cache_mb > 0:
         app.extensions["liandong_read_cache"] = ReadCache(
             app.extensions["liandong_redis"], seconds=settings.read_cache_seconds,
-            entries=settings.read_cache_entries)
+            megabytes=settings.read_cache_mb)
 
 
 def cached_read(good_until: Callable[[datetime], datetime | None] | None = None):
@@ -210,6 +214,10 @@ def cached_read(good_until: Callable[[datetime], datetime | None] | None = None)
                     cache.put(key, _Entry(stamps, until, response.status_code, body, headers))
             return _conditional(response)
 
+        # In the OpenAPI document (flask-smorest merges `manual_doc` into the operation, as for `x-roles`).
+        apidoc = wrapper.__dict__.setdefault("_apidoc", {})
+        apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["304"] = {
+            "description": "Not Modified: `If-None-Match` named this answer's current `ETag`; no body."}
         return wrapper
 
     return decorate
