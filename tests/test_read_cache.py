@@ -109,6 +109,20 @@ def test_a_board_answer_ends_when_the_next_clock_runs_out(app, client, district,
     assert row["instructions"][0]["instruction"]["note"] == "看板"
 
 
+def test_an_empty_overdue_board_fills_when_a_clock_runs_out(app, client, district, sql, monkeypatch):
+    d = district
+    incident_id = make_incident(app, d.tenant)
+    work = issue_one(client, d, incident_id)
+    assert sql("UPDATE instructions SET acknowledge_by = now() + interval '5 seconds' WHERE id = :i",
+               i=work["id"]) == 1
+    overdue = {"overdue": "true"}
+    assert client.get(d.url("board"), query_string=overdue, headers=d.h(d.desk)).get_json() == []
+
+    _later(monkeypatch, 6)
+    late = client.get(d.url("board"), query_string=overdue, headers=d.h(d.desk)).get_json()
+    assert [row["incident"]["id"] for row in late] == [incident_id]
+
+
 def test_each_user_gets_their_own_answer(app, client, district):
     d = district
     named = issue_one(client, d, make_incident(app, d.tenant))

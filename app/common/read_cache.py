@@ -12,8 +12,9 @@ same user was given the time before. A cached answer is served only while three 
    scope write (which may touch any tenant's users) renews one global stamp that every entry also checks.
    An entry is built after its stamps were read, so it holds at least what they stood for; a commit after
    that renews a stamp and the entry is never served again.
-2. **No clock it shows has run out since.** A view may say until when its answer stays true without any
-   write (the board: the next deadline of a live instruction, when an `overdue` flag would turn on).
+2. **No clock it shows has run out since.** While it builds an answer, a view may say until when it stays
+   true without any write (`holds_until`; the board: the next deadline of a live instruction, when an
+   `overdue` flag would turn on).
 3. **It is younger than READ_CACHE_SECONDS** (default 15). This bounds the one staleness left: a commit whose
    announcement never reached Redis (Redis unreachable at that moment, the process killed between commit
    and announcement), or a row changed outside the app (psql). Nothing is lost either way: the data is in
@@ -39,7 +40,6 @@ import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from cachetools import LRUCache
 from flask import Response, current_app, g, has_app_context, request
@@ -179,48 +179,60 @@ def install(app, settings) -> None:
             megabytes=settings.read_cache_mb)
 
 
-def cached_read(good_until: Callable[[datetime], datetime | None] | None = None):
-    """Serve a GET view's 200 answers from the read cache (put it under `@requires`, above flask-smorest's
-    decorators, so a hit skips parsing and dumping). `good_until(now)`: until when the answer stays true
-    without a write (None: no limit but READ_CACHE_SECONDS); it is asked before the answer is built."""
+def building() -> bool:
+    """True while a view builds an answer the cache will keep: worth saying `holds_until`."""
+    return bool(g.get("_read_cache_building"))
 
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            cache: ReadCache | None = current_app.extensions.get("liandong_read_cache")
-            tenant = g.get("tenant")
-            if cache is None or tenant is None:
-                return _conditional(view(*args, **kwargs))
-            stamps = cache.stamps(tenant.id)
-            if stamps is None:
-                return _conditional(view(*args, **kwargs))
-            key = (tenant.id, current_user.id, request.full_path)
-            now = utcnow()
-            entry = cache.get(key, stamps, now)
-            if entry is not None:
-                return _conditional(Response(entry.body, status=entry.status, headers=list(entry.headers)))
-            # Asked first: a clock that runs out while the answer is built only shortens its life.
-            until = now + cache.lifetime
-            limit = good_until(now) if good_until is not None else None
-            if limit is not None and limit < until:
-                until = limit
+
+def holds_until(moment: datetime | None) -> None:
+    """Said by a view's service while building: its answer stays true without a write only until `moment`
+    (a clock it shows runs out then). Read in the same statements as the answer, so they agree."""
+    if moment is not None:
+        earliest = g.get("_read_cache_until")
+        g._read_cache_until = moment if earliest is None else min(earliest, moment)
+
+
+def cached_read(view):
+    """Serve a GET view's 200 answers from the read cache. Put it under `@requires`, above flask-smorest's
+    decorators, so a hit skips parsing and dumping."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        cache: ReadCache | None = current_app.extensions.get("liandong_read_cache")
+        tenant = g.get("tenant")
+        if cache is None or tenant is None:
+            return _conditional(view(*args, **kwargs))
+        stamps = cache.stamps(tenant.id)
+        if stamps is None:
+            return _conditional(view(*args, **kwargs))
+        key = (tenant.id, current_user.id, request.full_path)
+        now = utcnow()
+        entry = cache.get(key, stamps, now)
+        if entry is not None:
+            return _conditional(Response(entry.body, status=entry.status, headers=list(entry.headers)))
+        g._read_cache_building = True
+        try:
             response = view(*args, **kwargs)
-            if response.status_code == 200 and not response.is_streamed:
-                body = response.get_data()
-                if len(body) <= _MAX_BODY_BYTES:
-                    response.add_etag()
-                    headers = tuple((name, response.headers[name]) for name in (*_KEPT_HEADERS, "ETag")
-                                    if name in response.headers)
-                    cache.put(key, _Entry(stamps, until, response.status_code, body, headers))
-            return _conditional(response)
+        finally:
+            g._read_cache_building = False
+        until = now + cache.lifetime
+        clock = g.pop("_read_cache_until", None)
+        if clock is not None and clock < until:
+            until = clock
+        if response.status_code == 200 and not response.is_streamed:
+            body = response.get_data()
+            if len(body) <= _MAX_BODY_BYTES:
+                response.add_etag()
+                headers = tuple((name, response.headers[name]) for name in (*_KEPT_HEADERS, "ETag")
+                                if name in response.headers)
+                cache.put(key, _Entry(stamps, until, response.status_code, body, headers))
+        return _conditional(response)
 
         # In the OpenAPI document (flask-smorest merges `manual_doc` into the operation, as for `x-roles`).
-        apidoc = wrapper.__dict__.setdefault("_apidoc", {})
-        apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["304"] = {
-            "description": "Not Modified: `If-None-Match` named this answer's current `ETag`; no body."}
-        return wrapper
-
-    return decorate
+    apidoc = wrapper.__dict__.setdefault("_apidoc", {})
+    apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["304"] = {
+        "description": "Not Modified: `If-None-Match` named this answer's current `ETag`; no body."}
+    return wrapper
 
 
 def _conditional(response: Response) -> Response:

@@ -18,7 +18,7 @@ blp = PagedBlueprint("board", __name__, url_prefix="/api/v1/t/<tenant_code>/boar
 @blp.route("")
 class Board(MethodView):
     @requires(Role.DISPATCHER, Role.TENANT_ADMIN, Role.LEADER, Role.PROVINCIAL_SUPERVISOR)
-    @cached_read(good_until=service.next_clock)  # consoles poll it; the next clock to run out ends an answer
+    @cached_read  # consoles poll it; the next clock to run out ends an answer (service.board)
     @blp.arguments(BoardArgs, location="query")
     @blp.response(200, BoardRowOut(many=True))
     @blp.paginate(max_page_size=100)

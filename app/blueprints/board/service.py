@@ -22,6 +22,7 @@ from app.blueprints.incidents.presentation import incident_out
 from app.blueprints.instructions.machine import LIVE_STATES, State
 from app.blueprints.instructions.models import Extension, ExtensionState, Instruction, with_responder_ids
 from app.blueprints.units.models import Unit
+from app.common import read_cache
 from app.common.listing import COUNT_LIMIT, paginate
 from app.common.models import utcnow
 from app.extensions import db
@@ -58,16 +59,16 @@ def late_incident_ids(now: datetime):
     return select(Instruction.incident_id).where(overdue_clause(now))
 
 
-def next_clock(now: datetime) -> datetime | None:
-    """When the next running clock of a live instruction runs out, turning an `overdue` flag on: until then
-    a board read now stays true without a write (app/common/read_cache.py). None: no clock is running."""
-    return db.session.execute(select(func.least(
+def next_clock(now: datetime):
+    """When the next running clock of a live instruction runs out, turning an `overdue` flag on (as a scalar
+    subquery; NULL: no clock is running). Until then a board answered now stays true without a write."""
+    return select(func.least(
         func.min(Instruction.resolve_by).filter(Instruction.resolve_by > now),
         func.min(Instruction.acknowledge_by).filter(Instruction.state.in_(_NOT_ACKNOWLEDGED),
                                                     Instruction.acknowledge_by > now),
         func.min(Instruction.arrive_by).filter(Instruction.state.in_(_NOT_ARRIVED),
                                                Instruction.needs_site_visit.is_(True), Instruction.arrive_by > now),
-    )).where(Instruction.state.in_(_LIVE))).scalar()
+    )).where(Instruction.state.in_(_LIVE)).scalar_subquery()
 
 
 def overdue_clocks(instruction: Instruction, now: datetime) -> list[str]:
@@ -130,9 +131,25 @@ def board(*, actor, pagination, now: datetime | None = None, **filters) -> list[
     # carries its total instead of a second pass for the count.
     ids = paginate(statement, pagination, tiebreak=Incident.id.desc(), count_limit=COUNT_LIMIT,
                    total_in_page=True)
-    by_id = {incident.id: incident for incident in
-             db.session.execute(select(Incident).where(Incident.id.in_(ids))).scalars()} if ids else {}
-    return _with_instructions([by_id[incident_id] for incident_id in ids], actor, now)
+    return _with_instructions(_incidents(ids, now), actor, now)
+
+
+def _incidents(ids: list[int], now: datetime) -> list[Incident]:
+    """The page's incidents by key, in page order. For the read cache, the next clock to run out comes along
+    in the same statement (an empty page asks for it alone: a clock running out may fill it)."""
+    keep = read_cache.building()
+    if not ids:
+        if keep:
+            read_cache.holds_until(db.session.execute(select(next_clock(now))).scalar())
+        return []
+    statement = select(Incident).where(Incident.id.in_(ids))
+    if not keep:
+        by_id = {incident.id: incident for incident in db.session.execute(statement).scalars()}
+    else:
+        rows = db.session.execute(statement.add_columns(next_clock(now))).all()
+        read_cache.holds_until(rows[0][1] if rows else None)
+        by_id = {incident.id: incident for incident, _clock in rows}
+    return [by_id[incident_id] for incident_id in ids]
 
 
 def _with_instructions(incidents: list[Incident], actor, now: datetime) -> list[dict]:

@@ -139,7 +139,7 @@ for _path, _name, _schema, _fn, _doc, _roles in _ACTIONS:
 @blp.route("/units/<int:unit_id>/instructions")
 class UnitInbox(MethodView):
     @requires(*READERS)
-    @cached_read()  # unit phones poll it
+    @cached_read  # unit phones poll it
     @blp.arguments(InstructionListArgs, location="query")
     @blp.response(200, InstructionOut(many=True))
     @blp.paginate(max_page_size=200)
@@ -152,7 +152,7 @@ class UnitInbox(MethodView):
 @blp.route("/my/instructions")
 class MyTasks(MethodView):
     @requires(*UNIT)
-    @cached_read()  # responders' phones poll it
+    @cached_read  # responders' phones poll it
     @blp.arguments(InstructionListArgs, location="query")
     @blp.response(200, InstructionOut(many=True))
     @blp.paginate(max_page_size=200)
