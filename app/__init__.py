@@ -156,10 +156,11 @@ def register_cli(app: Flask) -> None:
     from app.blueprints.audit.cli import audit_cli
     from app.blueprints.media.cli import media_cli
     from app.blueprints.users.cli import users_cli
+    from app.common.read_cache import read_cache_cli
     from app.demo import demo_cli
     from app.tenants.cli import tenants_cli
 
-    for group in (tenants_cli, users_cli, audit_cli, demo_cli, media_cli):
+    for group in (tenants_cli, users_cli, audit_cli, demo_cli, media_cli, read_cache_cli):
         app.cli.add_command(group)
 
 

@@ -41,8 +41,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import click
 from cachetools import LRUCache
 from flask import Response, current_app, g, has_app_context, request
+from flask.cli import AppGroup
 from flask_jwt_extended import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -115,7 +117,8 @@ def _forget_rolled_back(_session) -> None:
 
 def invalidate_everything(redis) -> None:
     """Renew the global stamp: every cached answer in every process is rebuilt on its next read. For changes
-    made outside the app (a fix in psql); the cache also catches up by itself within READ_CACHE_SECONDS."""
+    made outside the app (a fix in psql: `flask --app wsgi read-cache invalidate`); the cache also catches up
+    by itself within READ_CACHE_SECONDS."""
     redis.set(_STAMP_KEY.format(_GLOBAL), secrets.token_hex(8))
 
 
@@ -241,3 +244,13 @@ def _conditional(response: Response) -> Response:
             response.add_etag()
         response.make_conditional(request)
     return response
+
+
+read_cache_cli = AppGroup("read-cache", help="The polled lists' cache (board, inbox, my tasks).")
+
+
+@read_cache_cli.command("invalidate")
+def invalidate_command() -> None:
+    """After a change made outside the app (psql): every process rebuilds its cached answers at once."""
+    invalidate_everything(current_app.extensions["liandong_redis"])
+    click.echo("every cached answer will be rebuilt on its next read")

@@ -7,7 +7,9 @@ plus one bare endpoint), logs in the desk and one liaison per bench unit, and ru
 
 - ceiling: each of /healthz (no database), /bench/bare (one primary-key read and one insert) and
   GET /api/v1/t/<code> (the cheapest authenticated read) hammered alone by the closed-loop clients;
-- reads: each read endpoint of the mix (and incident search) hammered alone the same way;
+- reads: each read endpoint of the mix (and incident search) hammered alone the same way; with nothing
+  written meanwhile, the board, inbox and my tasks are repeat reads that the read cache answers
+  (app/common/read_cache.py; `--read-cache-seconds 0` serves without it, every read built);
 - closed: CLIENTS clients, each looping over one lifecycle: intake (POST /incidents) → inbox →
   issue (POST /incidents/<id>/instructions) → desk read → acknowledge → inbox (active states) →
   arrive → desk read → resolve, the unit's steps by that unit's liaison; desk reads are the desk
@@ -546,9 +548,12 @@ def open_loop(ctx: Context, rate: float, duration: float, backlog: int, warmup: 
 
 # ---------------------------------------------------------------- server
 
-def start_gunicorn(db_name: str, state: dict, port: int, workers: int, log_path, source) -> subprocess.Popen:
+def start_gunicorn(db_name: str, state: dict, port: int, workers: int, log_path, source,
+                   read_cache_seconds: int | None = None) -> subprocess.Popen:
     """The launcher's command line (app/launcher.py), serving bench.incidents.wsgi:app from `source`."""
     env = common.app_environment(db_name, state, production=True)
+    if read_cache_seconds is not None:
+        env["READ_CACHE_SECONDS"] = str(read_cache_seconds)
     log = open(log_path, "ab")
     # The launcher's own command line, from the exported tree (its cwd comes first on sys.path); commits
     # from before app.launcher.gunicorn_command existed used this literal one.
@@ -641,6 +646,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")),
                         help="gunicorn workers (the product: WEB_CONCURRENCY, default 2)")
     parser.add_argument("--port", type=int, default=8187)
+    parser.add_argument("--read-cache-seconds", type=int, default=None,
+                        help="READ_CACHE_SECONDS for the server (default: the product's); 0 = no read cache")
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--reset-in-hand", action="store_true",
                         help="first close (as the owner, in SQL) the incidents earlier runs left in hand, so every "
@@ -659,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     common.migrate(args.db, state, source)
     if args.reset_in_hand:
         reset_in_hand(args.db, state)
-    server = start_gunicorn(args.db, state, args.port, args.workers, log_path, source)
+    server = start_gunicorn(args.db, state, args.port, args.workers, log_path, source, args.read_cache_seconds)
     sampler = WaitSampler(args.db)
     sampler.start()
     with sampler.engine.connect() as connection:
