@@ -70,7 +70,7 @@ def _is_write(statement: str, context) -> bool:
     # Compiled DML says so (also behind a WITH); text SQL (numbering, settling timers) starts with its verb.
     if context is not None and (context.isinsert or context.isupdate or context.isdelete):
         return True
-    return statement.lstrip()[:8].upper().startswith(_WRITE_VERBS)
+    return statement[:24].lstrip()[:8].upper().startswith(_WRITE_VERBS)  # (not a copy of a long statement)
 
 
 def track_writes(engine: Engine) -> None:
@@ -102,10 +102,7 @@ def _announce_commit(_session) -> None:
     if redis is None:
         return
     try:
-        with redis.pipeline(transaction=False) as pipe:
-            for tenant in written:
-                pipe.set(_STAMP_KEY.format(tenant), secrets.token_hex(8))
-            pipe.execute()
+        redis.mset({_STAMP_KEY.format(tenant): secrets.token_hex(8) for tenant in written})  # one command
     except Exception:  # noqa: BLE001 - the write is committed; cached reads catch up within READ_CACHE_SECONDS
         log.warning("read cache: could not announce a commit", exc_info=True)
 
@@ -242,7 +239,8 @@ def _conditional(response: Response) -> Response:
     if response.status_code == 200 and not response.is_streamed:
         if "ETag" not in response.headers:
             response.add_etag()
-        response.make_conditional(request)
+        if "If-None-Match" in request.headers:
+            response.make_conditional(request)
     return response
 
 
