@@ -179,3 +179,27 @@ def test_many_events_in_one_transaction_lock_the_chain_head_once(app, factory, s
     assert [r.seq for r in rows] == list(range(rows[0].seq, rows[0].seq + 50))
     assert len(head_locks) == 1
     assert verify(app, "--tenant", "620602").exit_code == 0
+
+
+def test_after_its_first_event_a_chain_head_is_only_locked_not_created_again(app, factory, sql):
+    from sqlalchemy import event
+
+    tenant = factory.tenant()  # provisioning writes the chain's first events
+    head_statements = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if "audit_chain_heads" in statement:
+            head_statements.append(statement.split()[0])
+
+    def one(audit, session):
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            audit.record("test.one", tenant_id=tenant.id, after={"n": 1})
+            session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+    _record_in_scope(app, tenant, one)
+
+    assert head_statements == ["SELECT", "UPDATE"]  # lock, advance: no INSERT ... ON CONFLICT each time
+    assert verify(app, "--tenant", "620602").exit_code == 0

@@ -53,13 +53,20 @@ def _hash_of(row, tenant_id: int | None) -> str:
 
 
 def _lock_head(session: Session, tenant_id: int | None):
-    """Lock the chain head for this transaction: appends to one chain are serialised."""
+    """Lock the chain head for this transaction: appends to one chain are serialised. The head exists from
+    a chain's first event on, so it is locked first and created only when missing (one statement, not two,
+    for every write after the first)."""
     if tenant_id is None:
         model, key, values = PlatformAuditHead, PlatformAuditHead.id == 1, {"id": 1}
     else:
         model, key, values = AuditChainHead, AuditChainHead.tenant_id == tenant_id, {"tenant_id": tenant_id}
-    session.execute(insert(model).values(**values, last_seq=0, last_hash=GENESIS_HASH).on_conflict_do_nothing())
-    return session.execute(select(model).where(key).with_for_update()).scalar_one()
+    locked = select(model).where(key).with_for_update()
+    head = session.execute(locked).scalar_one_or_none()
+    if head is None:
+        # Two first writers may race here: one inserts, the other's insert does nothing; both then lock it.
+        session.execute(insert(model).values(**values, last_seq=0, last_hash=GENESIS_HASH).on_conflict_do_nothing())
+        head = session.execute(locked).scalar_one()
+    return head
 
 
 # Events recorded in a transaction wait in `session.info[_PENDING]` and are sealed onto their chain just

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import marshmallow as ma
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.blueprints.catalogue import service as catalogue
 from app.blueprints.catalogue.models import Category
@@ -51,7 +52,7 @@ class CategorySheet:
         self.code_by_id = {c.id: c.code for c in self.by_code.values()}
         self.unit_ids: dict[str, int] = {}
         self.responsibility_ids: dict[tuple[str, int], int] = {}
-        stored = list(db.session.execute(select(Unit).order_by(Unit.id)).scalars())
+        stored = list(db.session.execute(select(Unit).order_by(Unit.id).options(selectinload(Unit.responsibilities))).scalars())
         # Short names first: a full name is accepted where it names no other unit's short name.
         for unit_key in ("short_name", "name"):
             for unit in stored:

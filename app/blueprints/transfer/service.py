@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.blueprints.audit import service as audit
 from app.blueprints.catalogue.models import Category
@@ -65,7 +66,8 @@ def _category_order(categories: list[Category]) -> list[Category]:
 
 def export_catalogue(*, tenant) -> ExportFile:
     """The district's units, their numbered responsibilities and its catalogue, as the import reads them."""
-    units = list(db.session.execute(select(Unit).order_by(Unit.sort_order, Unit.id)).scalars())
+    units = list(db.session.execute(select(Unit).order_by(Unit.sort_order, Unit.id)
+                                         .options(selectinload(Unit.responsibilities))).scalars())
     short = {unit.id: unit.short_name for unit in units}
     position = {unit.id: index for index, unit in enumerate(units)}
     references: dict[int, tuple[int, int, str]] = {}  # responsibility id -> sort key and "民政.2"

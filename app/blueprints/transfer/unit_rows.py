@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import marshmallow as ma
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.blueprints.transfer import xlsx
 from app.blueprints.transfer.importer import ImportRun
@@ -54,7 +55,7 @@ def unit_unchanged(unit: Unit, fields: dict, is_active: bool) -> bool:
 class UnitSheets:
     def __init__(self, run: ImportRun):
         self.run = run
-        existing = list(db.session.execute(select(Unit).order_by(Unit.id)).scalars())
+        existing = list(db.session.execute(select(Unit).order_by(Unit.id).options(selectinload(Unit.responsibilities))).scalars())
         self.by_name = {unit.name: unit for unit in existing}
         self.by_short = {unit.short_name: unit for unit in existing}
         self.jobs: list[UnitJob] = []

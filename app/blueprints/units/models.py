@@ -61,7 +61,9 @@ class Unit(TenantOwned, Timestamps, db.Model):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    responsibilities = relationship("Responsibility", lazy="selectin", order_by="Responsibility.number",
+    # Loaded when read (lists that show them ask for `selectinload`): users join their unit on every token
+    # check and in every recipients query, and a selectin of duties each time was a statement for nothing.
+    responsibilities = relationship("Responsibility", lazy="select", order_by="Responsibility.number",
                                     cascade="all, delete-orphan", back_populates="unit")
 
     @property

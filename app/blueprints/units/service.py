@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from app.blueprints.audit import service as audit
 from app.blueprints.notifications import service as notifications
@@ -33,7 +34,7 @@ def get_unit(*, unit_id: int) -> Unit:
 
 def list_units(*, pagination, duty_class: str | None = None, kind: str | None = None,
                is_active: bool | None = None, q: str | None = None) -> list[Unit]:
-    statement = select(Unit)
+    statement = select(Unit).options(selectinload(Unit.responsibilities))  # shown in every row
     if duty_class:
         statement = statement.where(Unit.duty_class == duty_class)
     if kind:
