@@ -146,6 +146,27 @@ def test_refusals_are_worked_out_afresh_on_every_request(app, client, district):
     assert_error(_inbox(client, d, d.liaison), 401, "token_revoked")  # the cached answer is not served
 
 
+def test_a_unit_move_the_stamps_missed_still_refuses_the_old_units_inbox(app, client, district, sql):
+    """The gate reads the caller's user row before the cache reads the stamps: a move committed in between
+    is not in the stamps the answer is filed under. Made here outside the app, which announces nothing."""
+    d = district
+    issue_one(client, d, make_incident(app, d.tenant))
+    assert _inbox(client, d, d.liaison).status_code == 200
+    assert sql("UPDATE users SET unit_id = :u WHERE id = :i", u=d.gas_unit_id, i=d.liaison.id) == 1
+    assert_error(_inbox(client, d, d.liaison), 403, "not_your_unit")
+
+
+def test_a_role_change_the_stamps_missed_still_masks_the_caller(app, client, district, sql):
+    d = district
+    incident_id = make_incident(app, d.tenant)
+    assert sql("UPDATE incidents SET caller_name = '张三', caller_phone = '13812345678' WHERE id = :i",
+               i=incident_id) == 1
+    issue_one(client, d, incident_id)
+    assert _board_row(client, d, incident_id)["incident"]["caller_phone"] == "13812345678"
+    assert sql("UPDATE users SET roles = ARRAY['leader']::varchar[] WHERE id = :i", i=d.desk.id) == 1
+    assert _board_row(client, d, incident_id)["incident"]["caller_phone"] == "138****5678"
+
+
 def test_without_redis_every_read_is_built(app, client, district, sql, monkeypatch):
     d = district
     work = issue_one(client, d, make_incident(app, d.tenant))
@@ -183,12 +204,14 @@ def two_districts(factory):
     return factory.tenant(), factory.tenant("620603", "古浪县")
 
 
-def test_a_commit_renews_the_stamp_of_the_tenants_it_wrote_and_nothing_else_does(app, two_districts, redis_client):
+def test_a_commit_renews_the_stamp_of_the_tenants_it_wrote_and_nothing_else_does(app, two_districts, redis_client,
+                                                                                  factory):
     from app.blueprints.units.models import Unit
     from app.extensions import db
     from app.tenants.context import tenant_scope
 
     mine, other = two_districts
+    factory.user(mine, "dispatcher")
     read_cache.invalidate_everything(redis_client)
     with app.app_context():
         app.extensions["liandong_read_cache"].stamps(mine.id)
@@ -211,8 +234,41 @@ def test_a_commit_renews_the_stamp_of_the_tenants_it_wrote_and_nothing_else_does
         after = _stamps(redis_client, mine.id, other.id, "all")
         assert after[0] != before[0] and after[1:] == before[1:]
 
+        with tenant_scope([mine.id]):
+            db.session.execute(db.delete(Unit).where(Unit.short_name == "没有这个单位"))
+            db.session.commit()
+        assert _stamps(redis_client, mine.id, other.id, "all") == after  # a write that changed no row
+
         with tenant_scope(is_platform=True):
-            db.session.execute(db.text("UPDATE users SET display_name = display_name WHERE false"))
+            db.session.execute(db.text("UPDATE users SET display_name = display_name "
+                                       "WHERE id = (SELECT min(id) FROM users)"))
             db.session.commit()
         platform = _stamps(redis_client, mine.id, other.id, "all")
         assert platform[:2] == after[:2] and platform[2] != after[2]
+
+
+def test_a_savepoint_announces_nothing_until_its_transaction_commits(app, two_districts, redis_client):
+    from app.blueprints.units.models import Unit
+    from app.extensions import db
+    from app.tenants.context import tenant_scope
+
+    mine, _other = two_districts
+    with app.app_context():
+        app.extensions["liandong_read_cache"].stamps(mine.id)
+        before = _stamps(redis_client, mine.id)
+        change = db.update(Unit).where(Unit.short_name == "建设").values(duty_phone="0935-7654321")
+        with tenant_scope([mine.id]):
+            with db.session.begin_nested():
+                db.session.execute(change)
+            assert _stamps(redis_client, mine.id) == before  # released, not committed
+            db.session.commit()
+        committed = _stamps(redis_client, mine.id)
+        assert committed != before
+
+        with tenant_scope([mine.id]):
+            db.session.execute(change)
+            savepoint = db.session.begin_nested()
+            db.session.execute(change)
+            savepoint.rollback()
+            db.session.commit()
+        assert _stamps(redis_client, mine.id) != committed  # the outer write still counts

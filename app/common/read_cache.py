@@ -8,7 +8,8 @@ same user was given the time before. A cached answer is served only while three 
    anything announces it, after commit, by giving each tenant it may have written a new random *stamp* in
    Redis (`liandong:read-stamp:<tenant id>`). Which tenants a transaction may have written is known without
    asking the code that wrote: under row-level security a write can only touch rows of the tenants in the
-   scope it ran under (app/rls.py), so each INSERT/UPDATE/DELETE records its scope's tenants. A platform-
+   scope it ran under (app/rls.py), so each INSERT/UPDATE/DELETE that changed a row records its scope's
+   tenants (bookkeeping tables that no cached list shows excepted, `_UNSHOWN_TABLES`). A platform-
    scope write (which may touch any tenant's users) renews one global stamp that every entry also checks.
    An entry is built after its stamps were read, so it holds at least what they stood for; a commit after
    that renews a stamp and the entry is never served again.
@@ -46,6 +47,7 @@ from cachetools import LRUCache
 from flask import Response, current_app, g, has_app_context, request
 from flask.cli import AppGroup
 from flask_jwt_extended import current_user
+from redis import Redis
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -64,22 +66,27 @@ _KEPT_HEADERS = ("Content-Type", "X-Pagination", "Link")
 _written: ContextVar[set | None] = ContextVar("liandong_read_cache_written", default=None)
 
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "TRUNCATE")
+# Written on logins, token refreshes and every POST, and shown by no cached list: renewing a district's stamp
+# for them would empty its cache every few seconds (each phone refreshes its token every 15 minutes).
+_UNSHOWN_TABLES = frozenset({"token_families", "idempotency_keys", "audit_events", "audit_chain_heads",
+                             "platform_audit_events", "platform_audit_head"})
 
 
 def _is_write(statement: str, context) -> bool:
     # Compiled DML says so (also behind a WITH); text SQL (numbering, settling timers) starts with its verb.
     if context is not None and (context.isinsert or context.isupdate or context.isdelete):
-        return True
+        table = getattr(getattr(context.compiled, "statement", None), "table", None)
+        return getattr(table, "name", None) not in _UNSHOWN_TABLES
     return statement[:24].lstrip()[:8].upper().startswith(_WRITE_VERBS)  # (not a copy of a long statement)
 
 
 def track_writes(engine: Engine) -> None:
     """Record, per transaction, which tenants its writes may have touched (see the module's docstring)."""
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _note_write(_conn, _cursor, statement, _parameters, context, _executemany):
-        if not _is_write(statement, context):
-            return
+    @event.listens_for(engine, "after_cursor_execute")
+    def _note_write(_conn, cursor, statement, _parameters, context, _executemany):
+        if cursor.rowcount == 0 or not _is_write(statement, context):
+            return  # a DELETE or an upsert that changed nothing changes no answer (-1: unknown, counted)
         scope = current_scope()
         written = _written.get()
         if written is None:
@@ -91,14 +98,16 @@ def track_writes(engine: Engine) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def _announce_commit(_session) -> None:
+def _announce_commit(session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released (SQLAlchemy says "commit"): nothing is committed yet
     written = _written.get()
     if not written:
         return
     _written.set(None)
     if not has_app_context():
         return
-    redis = current_app.extensions.get("liandong_redis")
+    redis = current_app.extensions.get("liandong_read_stamps")
     if redis is None:
         return
     try:
@@ -108,8 +117,9 @@ def _announce_commit(_session) -> None:
 
 
 @event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(_session) -> None:
-    _written.set(None)
+def _forget_rolled_back(session) -> None:
+    if session.get_nested_transaction() is None:  # a savepoint's rollback: the outer writes still count
+        _written.set(None)
 
 
 def invalidate_everything(redis) -> None:
@@ -173,10 +183,12 @@ def install(app, settings) -> None:
 
     with app.app_context():
         track_writes(db.engine)
+    # Its own client, with short timeouts: a hung Redis must not hold every poll and every commit's answer.
+    stamps = Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    app.extensions["liandong_read_stamps"] = stamps  # commits are announced even where this process keeps no cache
     if settings.read_cache_seconds > 0 and settings.read_cache_mb > 0:
         app.extensions["liandong_read_cache"] = ReadCache(
-            app.extensions["liandong_redis"], seconds=settings.read_cache_seconds,
-            megabytes=settings.read_cache_mb)
+            stamps, seconds=settings.read_cache_seconds, megabytes=settings.read_cache_mb)
 
 
 def building() -> bool:
@@ -205,7 +217,11 @@ def cached_read(view):
         stamps = cache.stamps(tenant.id)
         if stamps is None:
             return _conditional(view(*args, **kwargs))
-        key = (tenant.id, current_user.id, request.full_path)
+        # The caller's user and tenant rows were read by the gate, before the stamps: what a view takes from
+        # them goes in the key, so an answer built from rows older than its stamps is never served to the
+        # caller as they are now (a role or unit changed in between, the district's time zone).
+        key = (tenant.id, tenant.time_zone, current_user.id, tuple(sorted(current_user.roles)),
+               current_user.unit_id, request.full_path)
         now = utcnow()
         entry = cache.get(key, stamps, now)
         if entry is not None:
@@ -250,5 +266,5 @@ read_cache_cli = AppGroup("read-cache", help="The polled lists' cache (board, in
 @read_cache_cli.command("invalidate")
 def invalidate_command() -> None:
     """After a change made outside the app (psql): every process rebuilds its cached answers at once."""
-    invalidate_everything(current_app.extensions["liandong_redis"])
+    invalidate_everything(current_app.extensions["liandong_read_stamps"])
     click.echo("every cached answer will be rebuilt on its next read")

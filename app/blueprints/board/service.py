@@ -61,13 +61,14 @@ def late_incident_ids(now: datetime):
 
 def next_clock(now: datetime):
     """When the next running clock of a live instruction runs out, turning an `overdue` flag on (as a scalar
-    subquery; NULL: no clock is running). Until then a board answered now stays true without a write."""
+    subquery; NULL: no clock is running). Until then a board answered now stays true without a write. A clock
+    due exactly now counts: `overdue_clocks` calls it late only once it is past."""
     return select(func.least(
-        func.min(Instruction.resolve_by).filter(Instruction.resolve_by > now),
+        func.min(Instruction.resolve_by).filter(Instruction.resolve_by >= now),
         func.min(Instruction.acknowledge_by).filter(Instruction.state.in_(_NOT_ACKNOWLEDGED),
-                                                    Instruction.acknowledge_by > now),
+                                                    Instruction.acknowledge_by >= now),
         func.min(Instruction.arrive_by).filter(Instruction.state.in_(_NOT_ARRIVED),
-                                               Instruction.needs_site_visit.is_(True), Instruction.arrive_by > now),
+                                               Instruction.needs_site_visit.is_(True), Instruction.arrive_by >= now),
     )).where(Instruction.state.in_(_LIVE)).scalar_subquery()
 
 
