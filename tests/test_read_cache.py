@@ -182,6 +182,7 @@ def test_a_poll_with_the_etag_of_an_unchanged_answer_is_304_without_a_body(app, 
     work = issue_one(client, d, make_incident(app, d.tenant))
     first = _inbox(client, d, d.liaison)
     etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "private, no-cache"  # no shared cache keeps one user's list
 
     unchanged = _inbox(client, d, d.liaison, **{"If-None-Match": etag})
     assert (unchanged.status_code, unchanged.get_data()) == (304, b"")

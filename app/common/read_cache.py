@@ -255,6 +255,8 @@ def _conditional(response: Response) -> Response:
     if response.status_code == 200 and not response.is_streamed:
         if "ETag" not in response.headers:
             response.add_etag()
+        # Per user (no shared proxy may keep it), and asked again each time: a poll with the ETag is cheap.
+        response.headers["Cache-Control"] = "private, no-cache"
         if "If-None-Match" in request.headers:
             response.make_conditional(request)
     return response
