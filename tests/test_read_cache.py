@@ -92,12 +92,18 @@ def test_a_change_made_outside_the_app_shows_within_read_cache_seconds_or_at_onc
     assert _notes(_inbox(client, d, d.liaison)) == ["立即"]
 
 
-def test_a_board_answer_ends_when_the_next_clock_runs_out(app, client, district, sql, monkeypatch):
-    d = district
+def _acknowledge_due_in_five_seconds(app, client, d: District, sql) -> tuple[int, dict]:
+    """An incident with one instruction whose acknowledge clock runs out 5 s from now: (incident id, instruction)."""
     incident_id = make_incident(app, d.tenant)
     work = issue_one(client, d, incident_id)
     assert sql("UPDATE instructions SET acknowledge_by = now() + interval '5 seconds' WHERE id = :i",
                i=work["id"]) == 1
+    return incident_id, work
+
+
+def test_a_board_answer_ends_when_the_next_clock_runs_out(app, client, district, sql, monkeypatch):
+    d = district
+    incident_id, work = _acknowledge_due_in_five_seconds(app, client, d, sql)
     row = _board_row(client, d, incident_id)
     assert (row["is_overdue"], row["instructions"][0]["overdue"]) == (False, [])
     _note_outside_the_app(sql, work["id"], "看板")
@@ -112,10 +118,7 @@ def test_a_board_answer_ends_when_the_next_clock_runs_out(app, client, district,
 
 def test_an_empty_overdue_board_fills_when_a_clock_runs_out(app, client, district, sql, monkeypatch):
     d = district
-    incident_id = make_incident(app, d.tenant)
-    work = issue_one(client, d, incident_id)
-    assert sql("UPDATE instructions SET acknowledge_by = now() + interval '5 seconds' WHERE id = :i",
-               i=work["id"]) == 1
+    incident_id, _work = _acknowledge_due_in_five_seconds(app, client, d, sql)
     overdue = {"overdue": "true"}
     assert client.get(d.url("board"), query_string=overdue, headers=d.h(d.desk)).get_json() == []
 

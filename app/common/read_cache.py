@@ -62,6 +62,11 @@ _GLOBAL = "all"
 _MAX_BODY_BYTES = 512 * 1024  # a 200-row inbox page is ~150 KB; anything larger is not worth keeping
 _KEPT_HEADERS = ("Content-Type", "X-Pagination", "Link")
 
+def _new_stamp() -> str:
+    """Random, not a counter: a Redis that lost its keys can never hand out an old stamp again."""
+    return secrets.token_hex(8)
+
+
 # The tenants (or _GLOBAL) that the open transaction of this request or job may have written.
 _written: ContextVar[set | None] = ContextVar("liandong_read_cache_written", default=None)
 
@@ -111,7 +116,7 @@ def _announce_commit(session) -> None:
     if redis is None:
         return
     try:
-        redis.mset({_STAMP_KEY.format(tenant): secrets.token_hex(8) for tenant in written})  # one command
+        redis.mset({_STAMP_KEY.format(tenant): _new_stamp() for tenant in written})  # one command
     except Exception:  # noqa: BLE001 - the write is committed; cached reads catch up within READ_CACHE_SECONDS
         log.warning("read cache: could not announce a commit", exc_info=True)
 
@@ -126,15 +131,14 @@ def invalidate_everything(redis) -> None:
     """Renew the global stamp: every cached answer in every process is rebuilt on its next read. For changes
     made outside the app (a fix in psql: `flask --app wsgi read-cache invalidate`); the cache also catches up
     by itself within READ_CACHE_SECONDS."""
-    redis.set(_STAMP_KEY.format(_GLOBAL), secrets.token_hex(8))
+    redis.set(_STAMP_KEY.format(_GLOBAL), _new_stamp())
 
 
 @dataclass(frozen=True)
 class _Entry:
     stamps: tuple
     good_until: datetime
-    status: int
-    body: bytes
+    body: bytes  # of a 200: nothing else is kept
     headers: tuple
 
     def size(self) -> int:
@@ -157,7 +161,7 @@ class ReadCache:
                 with self.redis.pipeline(transaction=False) as pipe:
                     for key, value in zip(keys, values):
                         if value is None:
-                            pipe.set(key, secrets.token_hex(8), nx=True)
+                            pipe.set(key, _new_stamp(), nx=True)
                     pipe.mget(keys)
                     values = pipe.execute()[-1]
         except Exception:  # noqa: BLE001 - no Redis: build every answer, as without a cache
@@ -212,10 +216,8 @@ def cached_read(view):
     def wrapper(*args, **kwargs):
         cache: ReadCache | None = current_app.extensions.get("liandong_read_cache")
         tenant = g.get("tenant")
-        if cache is None or tenant is None:
-            return _conditional(view(*args, **kwargs))
-        stamps = cache.stamps(tenant.id)
-        if stamps is None:
+        stamps = cache.stamps(tenant.id) if cache is not None and tenant is not None else None
+        if stamps is None:  # no cache here, or no Redis: built, as without one
             return _conditional(view(*args, **kwargs))
         # The caller's user and tenant rows were read by the gate, before the stamps: what a view takes from
         # them goes in the key, so an answer built from rows older than its stamps is never served to the
@@ -225,7 +227,7 @@ def cached_read(view):
         now = utcnow()
         entry = cache.get(key, stamps, now)
         if entry is not None:
-            return _conditional(Response(entry.body, status=entry.status, headers=list(entry.headers)))
+            return _conditional(Response(entry.body, status=200, headers=list(entry.headers)))
         g._read_cache_building = True
         try:
             response = view(*args, **kwargs)
@@ -241,7 +243,7 @@ def cached_read(view):
                 response.add_etag()
                 headers = tuple((name, response.headers[name]) for name in (*_KEPT_HEADERS, "ETag")
                                 if name in response.headers)
-                cache.put(key, _Entry(stamps, until, response.status_code, body, headers))
+                cache.put(key, _Entry(stamps, until, body, headers))
         return _conditional(response)
 
         # In the OpenAPI document (flask-smorest merges `manual_doc` into the operation, as for `x-roles`).

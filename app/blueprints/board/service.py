@@ -144,12 +144,10 @@ def _incidents(ids: list[int], now: datetime) -> list[Incident]:
             read_cache.holds_until(db.session.execute(select(next_clock(now))).scalar())
         return []
     statement = select(Incident).where(Incident.id.in_(ids))
-    if not keep:
-        by_id = {incident.id: incident for incident in db.session.execute(statement).scalars()}
-    else:
-        rows = db.session.execute(statement.add_columns(next_clock(now))).all()
-        read_cache.holds_until(rows[0][1] if rows else None)
-        by_id = {incident.id: incident for incident, _clock in rows}
+    rows = db.session.execute(statement.add_columns(next_clock(now)) if keep else statement).all()
+    if keep and rows:
+        read_cache.holds_until(rows[0][1])
+    by_id = {row[0].id: row[0] for row in rows}
     return [by_id[incident_id] for incident_id in ids]
 
 
